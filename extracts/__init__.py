@@ -1,0 +1,1 @@
+"""Extract contracts, identifier checks and the synthetic data generator."""
