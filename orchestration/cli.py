@@ -1,0 +1,214 @@
+"""`sprx`: the command line for people who don't use the Dagster UI; it runs the same jobs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orchestration.settings import PROJECT_ROOT, SettingsError, get_settings
+
+app = typer.Typer(help="Social prescribing returns warehouse.", no_args_is_help=True, add_completion=False)
+reference_app = typer.Typer(help="Reference data (ODS practices, PCN membership, list sizes).", no_args_is_help=True)
+app.add_typer(reference_app, name="reference")
+console = Console()
+err = Console(stderr=True)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code)
+
+
+def _month(text: str) -> date:
+    try:
+        year, month = text.split("-")
+        return date(int(year), int(month), 1)
+    except ValueError:
+        _fail(f"{text!r} is not a month YYYY-MM")
+        raise  # unreachable
+
+
+def add_months(month: date, count: int) -> date:
+    index = month.year * 12 + month.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def last_complete_month(today: date) -> date:
+    return add_months(date(today.year, today.month, 1), -1)
+
+
+def dagster_instance():
+    """The persistent Dagster instance in $DAGSTER_HOME (default .dagster_home/), so runs show in the UI."""
+    from dagster import DagsterInstance
+
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(PROJECT_ROOT / "orchestration" / "dagster.yaml", home / "dagster.yaml")
+    return DagsterInstance.get()
+
+
+def _absolute_paths() -> None:
+    """Pin SPRX_* paths as absolute so every subprocess (dbt) sees the same files."""
+    settings = get_settings()
+    os.environ["SPRX_WAREHOUSE"] = str(settings.warehouse)
+    os.environ["SPRX_LANDING"] = str(settings.landing)
+    os.environ["SPRX_OUTPUT"] = str(settings.output)
+
+
+def run_reference_job() -> None:
+    _absolute_paths()
+    from orchestration.definitions import defs
+
+    result = defs.get_job_def("reference_refresh").execute_in_process(instance=dagster_instance(), raise_on_error=False)
+    if not result.success:
+        _fail("reference_refresh failed; see the messages above (or the run in `make ui`)")
+
+
+def run_monthly_cycle(first: date, last: date) -> None:
+    """The monthly cycle over [first, last] in one Dagster run (one dbt build for the whole range)."""
+    _absolute_paths()
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from orchestration.definitions import defs
+
+    tags = {ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()}
+    job = defs.get_job_def("monthly_cycle")
+    result = job.execute_in_process(instance=dagster_instance(), tags=tags, raise_on_error=False)
+    if not result.success:
+        _fail(f"monthly_cycle for {first:%Y-%m} to {last:%Y-%m} failed; see the messages above")
+
+
+@app.command()
+def generate(
+    scale: Annotated[str, typer.Option(help="demo, icb or national")] = "demo",
+    months: Annotated[int, typer.Option(min=1, max=120, help="How many months, ending with --end")] = 18,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files")] = 42,
+    out: Annotated[Path | None, typer.Option(help="Folder to write to (default $SPRX_LANDING)")] = None,
+    end: Annotated[str | None, typer.Option(help="Last month YYYY-MM (default: last complete month)")] = None,
+    defects: Annotated[float, typer.Option(min=0.0, max=0.5, help="Share of rows made bad, plus bad files")] = 0.0,
+) -> None:
+    """Write synthetic extracts and reference files (NHS numbers from the 999 test range only)."""
+    from extracts.synthetic import generate as run_generator
+
+    if scale not in {"demo", "icb", "national"}:
+        _fail(f"--scale must be demo, icb or national, not {scale!r}")
+    target = out or get_settings().landing
+    summary = run_generator(scale=scale, months=months, seed=seed, out_dir=target, end_month=end,
+                            defects=defects, progress=True)
+    console.print(f"[green]Generated[/] {scale} scale, {months} month(s) into {target}")
+    console.print(summary)
+
+
+@reference_app.command("load")
+def reference_load() -> None:
+    """Load the official reference files in $SPRX_LANDING/reference into ref.* (through Dagster)."""
+    run_reference_job()
+    console.print("[green]Reference data loaded.[/]")
+
+
+@app.command()
+def run(
+    period: Annotated[str | None, typer.Option(help="One month YYYY-MM")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First month YYYY-MM of a range")] = None,
+    to: Annotated[str | None, typer.Option(help="Last month YYYY-MM of a range")] = None,
+) -> None:
+    """Run the monthly cycle (ingest → dbt → reports) for a month or a range of months."""
+    if period and (from_ or to):
+        _fail("give either --period or --from/--to, not both")
+    if period:
+        first = last = _month(period)
+    elif from_ and to:
+        first, last = _month(from_), _month(to)
+    else:
+        _fail("give --period YYYY-MM, or --from YYYY-MM --to YYYY-MM")
+        return
+    if last < first:
+        _fail("--to is before --from")
+    run_monthly_cycle(first, last)
+    console.print(f"[green]Monthly cycle complete[/] for {first:%Y-%m} to {last:%Y-%m}.")
+
+
+@app.command()
+def status() -> None:
+    """What has landed and loaded: files and rows per table and status."""
+    from orchestration.warehouse import read_connection
+
+    settings = get_settings()
+    try:
+        with read_connection(settings.warehouse) as con:
+            rows = con.execute(
+                "SELECT coalesce(table_name, '(unreadable name)'), status, count(*), sum(rows_received), "
+                "sum(rows_loaded), sum(rows_quarantined), strftime(min(period), '%Y-%m'), strftime(max(period), '%Y-%m') "
+                "FROM meta.files GROUP BY ALL ORDER BY 1, 2").fetchall()
+    except FileNotFoundError as error:
+        _fail(str(error))
+        return
+    table = Table(title=f"Files in {settings.warehouse}")
+    for heading in ("table", "status", "files", "received", "loaded", "quarantined", "from", "to"):
+        table.add_column(heading)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    console.print(table)
+
+
+@app.command()
+def demo(
+    months: Annotated[int, typer.Option(min=1, max=60)] = 18,
+    seed: Annotated[int, typer.Option()] = 42,
+) -> None:
+    """Generate the demo data (if the landing zone is empty) and run the whole pipeline through Dagster."""
+    os.environ["SPRX_DEMO"] = "1"
+    if "SPRX_PSEUDONYM_KEY" not in os.environ:
+        console.print("[yellow]Demo mode:[/] NHS numbers are pseudonymised with the published demo key "
+                      "(synthetic data only; set SPRX_PSEUDONYM_KEY for real data).")
+    settings = get_settings()
+    from extracts.synthetic import generate as run_generator
+
+    last = last_complete_month(date.today())
+    first = add_months(last, -(months - 1))
+    end_month = f"{last:%Y-%m}"
+    if not any(settings.landing.glob("*_*_*.*")):
+        console.print(f"Generating {months} months of demo data into {settings.landing} …")
+        run_generator(scale="demo", months=months, seed=seed, out_dir=settings.landing, end_month=end_month,
+                      defects=0.0, progress=True)
+    run_reference_job()
+    run_monthly_cycle(first, last)
+    _print_demo_summary(settings)
+
+
+def _print_demo_summary(settings) -> None:
+    from orchestration.warehouse import read_connection
+
+    with read_connection(settings.warehouse) as con:
+        files = con.execute("SELECT status, count(*), sum(rows_received), sum(rows_loaded), sum(rows_quarantined) "
+                            "FROM meta.files GROUP BY status ORDER BY status").fetchall()
+        referrals = con.execute("SELECT count(*) FROM marts.fct_referrals").fetchall()[0][0]
+    console.rule("[bold]Demo complete")
+    for status_name, count, received, loaded, quarantined in files:
+        console.print(f"files {status_name}: {count} ({received} rows received, {loaded} loaded, {quarantined} quarantined)")
+    console.print(f"referral episodes in marts.fct_referrals: {referrals}")
+    console.print(f"Warehouse:   {settings.warehouse}")
+    console.print(f"Landing:     {settings.landing}")
+    console.print(f"Reports:     {settings.output / 'referrals_per_pcn'}")
+    console.print("Dagster UI:  run [bold]make ui[/] and open http://127.0.0.1:3000")
+
+
+def main() -> None:
+    try:
+        app()
+    except SettingsError as error:
+        err.print(f"[bold red]error:[/] {error}")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

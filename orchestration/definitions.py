@@ -1,0 +1,35 @@
+"""The Dagster code location: every asset, job and resource in one `Definitions`."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from orchestration.assets.ingestion import ingest_landed_files
+from orchestration.assets.outputs import referrals_per_pcn_csv
+from orchestration.assets.reference import reference_data
+from orchestration.assets.dbt_models import warehouse_models
+from orchestration.partitions import monthly_partitions
+from orchestration.resources import WarehouseResource, dbt_resource
+from orchestration.settings import get_settings
+
+reference_refresh_job = dg.define_asset_job(
+    "reference_refresh",
+    selection=dg.AssetSelection.groups("reference"),
+    description="Reload ref.* from the official ODS and NHS Digital files.",
+)
+
+monthly_cycle_job = dg.define_asset_job(
+    "monthly_cycle",
+    selection=dg.AssetSelection.groups("ingestion", "warehouse", "reports"),
+    partitions_def=monthly_partitions,
+    description="Ingest what has landed for the month(s), build the warehouse with dbt, write the reports.",
+)
+
+defs = dg.Definitions(
+    assets=[reference_data, ingest_landed_files, warehouse_models, referrals_per_pcn_csv],
+    jobs=[reference_refresh_job, monthly_cycle_job],
+    resources={
+        "warehouse": WarehouseResource(path=str(get_settings().warehouse)),
+        "dbt": dbt_resource(),
+    },
+)

@@ -1,0 +1,1 @@
+"""Ingestion: parse submitted files against their contracts, validate, pseudonymise, load atomically."""

@@ -1,0 +1,305 @@
+"""Read a submitted CSV or XLSX into string columns, with record and line numbers, never guessing silently.
+
+Every record of a file is accounted for: it becomes a row of a `ParsedTable` or a `malformed`
+entry (wrong number of fields). Encodings other than UTF-8 are detected and converted only where
+the conversion is certain (a BOM, or Windows-1252 text that is not valid UTF-8); anything else is
+rejected with the line of the first undecodable byte.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
+
+from extracts.contract import Contract, load_contracts, load_workbooks
+from orchestration.ingest.errors import FileRejected
+from orchestration.ingest.filenames import SubmittedName
+
+csv.field_size_limit(1 << 20)
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # encrypted XLSX and legacy .xls are OLE files
+_OTHER_DELIMITERS = (";", "\t", "|")
+
+
+@dataclass
+class Malformed:
+    record_number: int
+    line_number: int
+    text: str
+    message: str
+
+
+@dataclass
+class ParsedTable:
+    """One table's records from one file (a CSV, or one sheet of a workbook)."""
+
+    table: str
+    sheet_name: str | None
+    columns: dict[str, list[str | None]]
+    record_numbers: list[int] = field(default_factory=list)
+    line_numbers: list[int] = field(default_factory=list)
+    malformed: list[Malformed] = field(default_factory=list)
+    converted_from: str | None = None
+    rejection: FileRejected | None = None  # a sheet-level problem: its records are quarantined
+
+    @property
+    def rows_received(self) -> int:
+        return len(self.record_numbers) + len(self.malformed)
+
+
+def decode_text(data: bytes, file_name: str) -> tuple[str, str | None]:
+    """UTF-8 text of a CSV, and the encoding it was converted from (None when it was UTF-8)."""
+    if not data:
+        raise FileRejected("EMPTY_FILE", f"{file_name}: the file is empty (0 bytes)")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError as error:
+            raise FileRejected("BAD_ENCODING", f"{file_name}: starts with a UTF-16 mark but is not valid UTF-16") from error
+    if b"\x00" in data:
+        raise FileRejected(
+            "BAD_ENCODING",
+            f"{file_name}: contains NUL bytes, so it is not a text CSV (a binary file or UTF-16 "
+            "without a byte-order mark); save it as CSV UTF-8",
+        )
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise FileRejected(
+                "BAD_ENCODING",
+                f"{file_name}: line {line} has bytes that are neither UTF-8 nor Windows-1252; "
+                "save the file as CSV UTF-8",
+            ) from error
+        return text, "Windows-1252"
+
+
+def _clean(value: object) -> str | None:
+    """A cell as text: trimmed, empty as None; XLSX dates as ISO dates; whole numbers without `.0`."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "Y" if value else "N"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    text = str(value).strip().strip("\ufeff").strip()
+    return text or None
+
+
+def _map_header(header: list[str], contract: Contract, where: str) -> list[str]:
+    """Header names in file order, checked against the contract; rejects with what was expected."""
+    names = [(_clean(h) or "").lower() for h in header]
+    if len(names) == 1 and any(d in header[0] for d in _OTHER_DELIMITERS):
+        raise FileRejected(
+            "WRONG_DELIMITER",
+            f"{where}: the header is not comma-separated (found {header[0][:60]!r}); "
+            "save the file as comma-separated CSV",
+        )
+    known = set(contract.column_names)
+    missing = [c for c in contract.required_columns if c not in names]
+    unknown = [n or "(blank)" for n in names if n not in known]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if missing or unknown or repeated:
+        problems = []
+        if missing:
+            problems.append(f"missing required column(s) {', '.join(missing)}")
+        if unknown:
+            problems.append(f"unknown column(s) {', '.join(unknown)}")
+        if repeated:
+            problems.append(f"repeated column(s) {', '.join(repeated)}")
+        raise FileRejected(
+            "BAD_HEADER",
+            f"{where}: header has {'; '.join(problems)}. Expected columns for {contract.table}: "
+            f"{', '.join(contract.column_names)} (optional: "
+            f"{', '.join(c.name for c in contract.columns if not c.required) or 'none'})",
+        )
+    return names
+
+
+class _TableBuilder:
+    """Collects records column by column, so a large file never becomes a list of dicts."""
+
+    def __init__(self, contract: Contract, names: list[str], where: str, sheet: str | None) -> None:
+        self.names = names
+        self.where = where
+        self.table = ParsedTable(
+            table=contract.table,
+            sheet_name=sheet,
+            columns={c: [] for c in contract.column_names},
+        )
+        self._positions = [(name, self.table.columns[name]) for name in names]
+        self._absent = [self.table.columns[c] for c in contract.column_names if c not in names]
+
+    def add(self, record_number: int, line_number: int, values: list[object], raw_text: str) -> None:
+        if len(values) != len(self.names):
+            self.table.malformed.append(
+                Malformed(
+                    record_number,
+                    line_number,
+                    raw_text,
+                    f"{self.where}: row {record_number} (line {line_number}) has {len(values)} "
+                    f"field(s) where the header has {len(self.names)} (a truncated line, or an "
+                    "unquoted comma in a value)",
+                )
+            )
+            return
+        self.table.record_numbers.append(record_number)
+        self.table.line_numbers.append(line_number)
+        for (_, column), value in zip(self._positions, values, strict=True):
+            column.append(_clean(value))
+        for column in self._absent:
+            column.append(None)
+
+
+def read_csv_records(text: str) -> list[tuple[int, int, list[str]]]:
+    """(record number, line number, fields) for every non-blank record; record 0 is the header."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    records: list[tuple[int, int, list[str]]] = []
+    first_line = 1
+    for fields in reader:
+        if fields and any(f.strip() for f in fields):
+            records.append((len(records), first_line, fields))
+        first_line = reader.line_num + 1
+    return records
+
+
+def read_csv(data: bytes, submitted: SubmittedName, file_name: str) -> ParsedTable:
+    contract = load_contracts()[submitted.prefix]
+    text, converted_from = decode_text(data, file_name)
+    records = read_csv_records(text)
+    if not records:
+        raise FileRejected("NO_HEADER", f"{file_name}: the file has no header row (only blank lines)")
+    _, _, header = records[0]
+    names = _map_header(header, contract, file_name)
+    builder = _TableBuilder(contract, names, file_name, None)
+    for record_number, line_number, fields in records[1:]:
+        builder.add(record_number, line_number, fields, ",".join(fields))
+    table = builder.table
+    table.converted_from = converted_from
+    if table.rows_received == 0:
+        raise FileRejected(
+            "HEADER_ONLY",
+            f"{file_name}: the file has a header but no data rows; send a file only when there "
+            "are rows for the month",
+        )
+    return table
+
+
+def _sheet_plan(submitted: SubmittedName, sheet_names: list[str], file_name: str) -> list[tuple[str, str]]:
+    """(table, sheet name) pairs to read, or a BAD_SHEETS rejection saying which sheets are expected."""
+    by_name = {s.strip().lower(): s for s in sheet_names}
+    if not submitted.is_workbook_group:
+        table = submitted.prefix
+        if table in by_name and len(sheet_names) == 1:
+            return [(table, by_name[table])]
+        if len(sheet_names) == 1:
+            return [(table, sheet_names[0])]
+        extra = [s for s in sheet_names if s.strip().lower() != table]
+        raise FileRejected(
+            "BAD_SHEETS",
+            f"{file_name}: a workbook named for {table} must hold one sheet ({table}); "
+            f"found extra sheet(s) {', '.join(extra)}",
+        )
+    workbook = load_workbooks()[submitted.prefix]
+    allowed = set(workbook.required_sheets) | set(workbook.optional_sheets)
+    missing = [s for s in workbook.required_sheets if s not in by_name]
+    extra = [s for s in sheet_names if s.strip().lower() not in allowed]
+    if missing or extra:
+        problems = []
+        if missing:
+            problems.append(f"missing sheet(s) {', '.join(missing)}")
+        if extra:
+            problems.append(f"unknown sheet(s) {', '.join(extra)}")
+        raise FileRejected(
+            "BAD_SHEETS",
+            f"{file_name}: workbook has {'; '.join(problems)}. Expected sheets "
+            f"{', '.join(workbook.required_sheets)} (optional: {', '.join(workbook.optional_sheets)})",
+        )
+    order = [*workbook.required_sheets, *workbook.optional_sheets]
+    return [(t, by_name[t]) for t in order if t in by_name]
+
+
+def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[ParsedTable]:
+    """Each expected sheet as a ParsedTable; a sheet's own problem is kept on it, not raised."""
+    if not data:
+        raise FileRejected("EMPTY_FILE", f"{file_name}: the file is empty (0 bytes)")
+    if data.startswith(_OLE_MAGIC):
+        raise FileRejected(
+            "BAD_WORKBOOK",
+            f"{file_name}: the workbook is password-protected (or an old .xls file); "
+            "save it as .xlsx without a password",
+        )
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+        raise FileRejected(
+            "BAD_WORKBOOK", f"{file_name}: not a readable XLSX workbook (corrupt or truncated): {error}"
+        ) from error
+    try:
+        tables = []
+        for table_name, sheet_name in _sheet_plan(submitted, workbook.sheetnames, file_name):
+            contract = load_contracts()[table_name]
+            where = f"{file_name} sheet {sheet_name}"
+            rows = workbook[sheet_name].iter_rows(values_only=True)
+            header: list[object] | None = None
+            header_line = 0
+            for line_number, row in enumerate(rows, start=1):
+                if any(_clean(v) is not None for v in row):
+                    header, header_line = list(row), line_number
+                    break
+            if header is None:
+                tables.append(_rejected_sheet(table_name, sheet_name, FileRejected(
+                    "NO_HEADER", f"{where}: the sheet is empty (no header row)")))
+                continue
+            while header and _clean(header[-1]) is None:  # trailing empty header cells
+                header.pop()
+            try:
+                names = _map_header([_clean(h) or "" for h in header], contract, where)
+            except FileRejected as rejection:
+                sheet = _rejected_sheet(table_name, sheet_name, rejection)
+                for number, (line_number, row) in enumerate(
+                    ((n, r) for n, r in enumerate(rows, start=header_line + 1)
+                     if any(_clean(v) is not None for v in r)),
+                    start=1,
+                ):
+                    text = ",".join(_clean(v) or "" for v in row)
+                    sheet.malformed.append(Malformed(number, line_number, text, rejection.message))
+                tables.append(sheet)
+                continue
+            builder = _TableBuilder(contract, names, where, sheet_name)
+            record_number = 0
+            for line_number, row in enumerate(rows, start=header_line + 1):
+                values = list(row)
+                if not any(_clean(v) is not None for v in values):
+                    continue
+                record_number += 1
+                # openpyxl pads rows to the sheet's widest row: extra empty cells are not fields
+                while len(values) > len(names) and _clean(values[-1]) is None:
+                    values.pop()
+                builder.add(record_number, line_number, values, ",".join(_clean(v) or "" for v in values))
+            if builder.table.rows_received == 0:
+                builder.table.rejection = FileRejected(
+                    "HEADER_ONLY", f"{where}: the sheet has a header but no data rows")
+            tables.append(builder.table)
+        return tables
+    finally:
+        workbook.close()
+
+
+def _rejected_sheet(table: str, sheet: str, rejection: FileRejected) -> ParsedTable:
+    return ParsedTable(table=table, sheet_name=sheet, columns={}, rejection=rejection)

@@ -1,0 +1,1 @@
+"""Report builders and the Superset client."""
