@@ -30,9 +30,11 @@ def reference_data(context: dg.AssetExecutionContext, warehouse: WarehouseResour
     folder = get_settings().reference_dir
     with warehouse.writer() as con:
         counts = load_reference_folder(con, folder)
-    context.log.info(f"reference tables loaded from {folder}: {counts}")
+    context.log.info(f"reference tables loaded from {folder}: {dict(counts)}")
+    for skipped in counts.unrecognised:
+        context.log.warning(f"not a recognised reference file, skipped: {skipped}")
     for name in REFERENCE_TABLES:
         yield dg.MaterializeResult(
             asset_key=dg.AssetKey(["ref", name]),
-            metadata={"rows": dg.MetadataValue.int(int(counts.get(name, 0))), "folder": str(folder)},
+            metadata={"rows": dg.MetadataValue.int(int(counts.get(f"ref.{name}", 0))), "folder": str(folder)},
         )
