@@ -10,6 +10,7 @@ from orchestration.assets.reference import reference_data
 from orchestration.assets.dbt_models import warehouse_models
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import WarehouseResource, dbt_resource
+from orchestration.sensors import build_landing_sensor
 from orchestration.settings import get_settings
 
 reference_refresh_job = dg.define_asset_job(
@@ -25,9 +26,19 @@ monthly_cycle_job = dg.define_asset_job(
     description="Ingest what has landed for the month(s), build the warehouse with dbt, write the reports.",
 )
 
+ingest_job = dg.define_asset_job(
+    "ingest",
+    selection=dg.AssetSelection.groups("ingestion"),
+    partitions_def=monthly_partitions,
+    description="Ingest what has landed for the month(s) only (no dbt build).",
+)
+
+landing_zone_sensor = build_landing_sensor(monthly_cycle_job, ingest_job)
+
 defs = dg.Definitions(
     assets=[reference_data, ingest_landed_files, warehouse_models, referrals_per_pcn_csv],
-    jobs=[reference_refresh_job, monthly_cycle_job],
+    jobs=[reference_refresh_job, monthly_cycle_job, ingest_job],
+    sensors=[landing_zone_sensor],
     resources={
         "warehouse": WarehouseResource(path=str(get_settings().warehouse)),
         "dbt": dbt_resource(),
