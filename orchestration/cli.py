@@ -16,8 +16,10 @@ from rich.table import Table
 from orchestration.settings import PROJECT_ROOT, SettingsError, get_settings
 
 app = typer.Typer(help="Social prescribing returns warehouse.", no_args_is_help=True, add_completion=False)
+contracts_app = typer.Typer(help="Extract contracts.", no_args_is_help=True)
 reference_app = typer.Typer(help="Reference data (ODS practices, PCN membership, list sizes).", no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
+app.add_typer(contracts_app, name="contracts")
 console = Console()
 err = Console(stderr=True)
 
@@ -106,6 +108,17 @@ def generate(
                             defects=defects, progress=True)
     console.print(f"[green]Generated[/] {scale} scale, {months} month(s) into {target}")
     console.print(summary)
+
+
+@contracts_app.command("docs")
+def contracts_docs() -> None:
+    """Rebuild extracts/contracts/tables.md from the contract YAML files."""
+    from extracts.contract import CONTRACTS_DIR
+    from extracts.docs import DOCS_FILE_NAME, contracts_markdown
+
+    path = CONTRACTS_DIR / DOCS_FILE_NAME
+    path.write_text(contracts_markdown(), encoding="utf-8")
+    console.print(f"Wrote {path}")
 
 
 @reference_app.command("load")

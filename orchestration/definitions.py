@@ -11,7 +11,6 @@ from orchestration.assets.dbt_models import warehouse_models
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import WarehouseResource, dbt_resource
 from orchestration.sensors import build_landing_sensor
-from orchestration.settings import get_settings
 
 reference_refresh_job = dg.define_asset_job(
     "reference_refresh",
@@ -40,7 +39,7 @@ defs = dg.Definitions(
     jobs=[reference_refresh_job, monthly_cycle_job, ingest_job],
     sensors=[landing_zone_sensor],
     resources={
-        "warehouse": WarehouseResource(path=str(get_settings().warehouse)),
+        "warehouse": WarehouseResource(),
         "dbt": dbt_resource(),
     },
 )

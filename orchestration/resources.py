@@ -22,16 +22,20 @@ WAREHOUSE_POOL = "warehouse"  # every asset that writes the DuckDB file runs in 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB warehouse file; connections are opened per use and closed straight after."""
 
-    path: str
+    path: str = ""  # empty: $SPRX_WAREHOUSE (or its default) when the connection is opened
+
+    @property
+    def location(self) -> Path:
+        return Path(self.path) if self.path else get_settings().warehouse
 
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with write_connection(Path(self.path)) as connection:
+        with write_connection(self.location) as connection:
             yield connection
 
     @contextmanager
     def reader(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        with read_connection(Path(self.path)) as connection:
+        with read_connection(self.location) as connection:
             yield connection
 
 

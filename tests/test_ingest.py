@@ -354,3 +354,34 @@ def test_reference_must_be_loaded_first(tmp_path):
         connection.execute(f"CREATE SCHEMA {schema}")
     with pytest.raises(Exception, match="sprx reference load"):
         ingest_paths(connection, [], KEY, 0.05, TODAY)
+
+
+def test_costs_and_contacts_rules(con, tmp_path):
+    costs = "\n".join([
+        "provider_code,pcn_code,period,cost_type,amount_gbp",
+        "NLW01,U00070,2026-10,staff,12450.00",
+        "NLW01,U00070,2026-10-01,overheads,100",  # an XLSX date cell for the month is accepted
+        "NLW01,U99999,2026-10,activities,10.5",
+        "NLW01,U00070,2026-10,activities,\"1,200.00\"",
+        "NLW01,U00070,2026-09,volunteer_time,5",
+        "NLW01,U00070,2026-10,volunteer_time,-5",
+    ]).encode()
+    outcome = one(ingest(con, tmp_path, "provider_costs_NLW01_202610.csv", costs, threshold=0.9))
+    assert reasons(con, outcome.file_id) == [
+        (3, "pcn_code", "UNKNOWN_PCN"), (4, "amount_gbp", "BAD_TYPE"), (5, "period", "DATE_OUTSIDE_PERIOD"),
+        (6, "amount_gbp", "OUT_OF_RANGE")]
+    assert con.execute("SELECT period, amount_gbp FROM raw.provider_costs ORDER BY record_number").fetchall()[0] == (
+        date(2026, 10, 1), pytest.approx(12450))
+    contacts = "\n".join([
+        "provider_code,referral_id,contact_date,mode,duration_minutes,attended,activity_category,activity_provider",
+        "NLW01,R1,2026-10-05,face_to_face,0,Y,,",
+        "NLW01,R1,2026-10-05,face_to_face,4.5,Y,,",
+        "NLW01,R1,2026-10-05,face_to_face,45,yes,,",
+        f"NLW01,R1,2026-10-05,face_to_face,45,Y,,{'x' * 201}",
+        "NLW01,R1,2026-10-05,face_to_face,45,Y,,",
+    ]).encode()
+    outcome = one(ingest(con, tmp_path, "provider_contacts_NLW01_202610.csv", contacts, threshold=0.9))
+    assert reasons(con, outcome.file_id) == [
+        (1, "duration_minutes", "OUT_OF_RANGE"), (2, "duration_minutes", "BAD_TYPE"), (3, "attended", "UNKNOWN_CODE"),
+        (4, "activity_provider", "TOO_LONG")]
+    assert_reconciles(con)
