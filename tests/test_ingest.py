@@ -385,3 +385,15 @@ def test_costs_and_contacts_rules(con, tmp_path):
         (1, "duration_minutes", "OUT_OF_RANGE"), (2, "duration_minutes", "BAD_TYPE"), (3, "attended", "UNKNOWN_CODE"),
         (4, "activity_provider", "TOO_LONG")]
     assert_reconciles(con)
+
+
+def test_xlsx_rows_with_absent_trailing_cells_are_complete(con, tmp_path):
+    """Writers (openpyxl write-only, Excel) omit trailing empty cells; those rows still load."""
+    header = REFERRAL_HEADER.split(",")
+    short = ["NLW01", "R1", "9990000018", "A81001", date(2026, 10, 1), "gp", "mental_health"]
+    outcome = one(ingest(con, tmp_path, "provider_referrals_NLW01_202610.xlsx",
+                         xlsx_bytes({"provider_referrals": [header, short]})))
+    assert (outcome.status, outcome.rows_loaded) == ("loaded", 1), reasons(con, outcome.file_id)
+    too_long = xlsx_bytes({"provider_referrals": [header, [*short, *[None] * 5, "extra"]]})
+    outcome = one(ingest(con, tmp_path, "provider_referrals_NLW01_202609.xlsx", too_long, threshold=1.0))
+    assert reasons(con, outcome.file_id) == [(1, None, "WRONG_FIELD_COUNT")]

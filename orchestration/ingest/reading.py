@@ -288,9 +288,10 @@ def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[Par
                 if not any(_clean(v) is not None for v in values):
                     continue
                 record_number += 1
-                # openpyxl pads rows to the sheet's widest row: extra empty cells are not fields
+                # a spreadsheet row has no field count: trailing empty cells may be absent or padded
                 while len(values) > len(names) and _clean(values[-1]) is None:
                     values.pop()
+                values += [None] * (len(names) - len(values))
                 builder.add(record_number, line_number, values, ",".join(_clean(v) or "" for v in values))
             if builder.table.rows_received == 0:
                 builder.table.rejection = FileRejected(
