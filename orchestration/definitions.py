@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.assets.ingestion import ingest_landed_files
-from orchestration.assets.outputs import referrals_per_pcn_csv
+from orchestration.assets.outputs import referrals_per_pcn_csv, submitter_feedback
 from orchestration.assets.reference import reference_data
 from orchestration.assets.dbt_models import warehouse_models
 from orchestration.partitions import monthly_partitions
@@ -35,7 +35,7 @@ ingest_job = dg.define_asset_job(
 landing_zone_sensor = build_landing_sensor(monthly_cycle_job, ingest_job)
 
 defs = dg.Definitions(
-    assets=[reference_data, ingest_landed_files, warehouse_models, referrals_per_pcn_csv],
+    assets=[reference_data, ingest_landed_files, warehouse_models, referrals_per_pcn_csv, submitter_feedback],
     jobs=[reference_refresh_job, monthly_cycle_job, ingest_job],
     sensors=[landing_zone_sensor],
     resources={

@@ -137,3 +137,13 @@ def test_no_raw_nhs_number_anywhere(pipeline):
         if path.is_file():
             text = path.read_bytes().decode("utf-8", errors="ignore")
             assert not any(n in text for n in numbers), path
+
+
+def test_feedback_pack_per_submitter_and_month(pipeline):
+    folder = pipeline["output"] / "feedback" / "202609"
+    con = duckdb.connect(str(pipeline["warehouse"]), read_only=True)
+    submitters = {code for (code,) in con.execute(
+        "SELECT DISTINCT submitter_code FROM meta.files WHERE period = DATE '2026-09-01'").fetchall()}
+    con.close()
+    html = {page.name.split("_feedback_")[0] for page in folder.glob("*_feedback_202609.html")}
+    assert len(submitters) > 20 and html == submitters

@@ -56,3 +56,39 @@ def referrals_per_pcn_csv(context: dg.AssetExecutionContext, warehouse: Warehous
     return dg.MaterializeResult(metadata={
         "files": dg.MetadataValue.json(written), "rows": rows_total, "folder": dg.MetadataValue.path(str(folder)),
     })
+
+
+def months_in(start: date, end: date) -> list[date]:
+    """First days of the months in [start, end)."""
+    months = []
+    current = start
+    while current < end:
+        months.append(current)
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    return months
+
+
+@dg.asset(
+    key=dg.AssetKey(["reports", "submitter_feedback"]),
+    deps=[dg.AssetKey(["meta", "files"])],
+    group_name="reports",
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    owners=["team:data-engineering"],
+    description="Per submitter and month: what was received, loaded and quarantined, and what to fix (CSV + HTML).",
+)
+def submitter_feedback(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    from reports.feedback import build_submitter_feedback
+
+    start, end = window_months(context)
+    output = get_settings().output
+    packs = []
+    with warehouse.reader() as con:
+        for month in months_in(start, end):
+            packs += build_submitter_feedback(con, month, output)
+    to_fix = sum(pack.counts.rows_to_correct for pack in packs)
+    return dg.MaterializeResult(metadata={
+        "packs": len(packs),
+        "rows_to_correct": to_fix,
+        "folder": dg.MetadataValue.path(str(output / "feedback")),
+    })
