@@ -26,6 +26,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check orchestration extracts reports tests
+	$(BIN)/ruff format --check --quiet orchestration extracts reports tests
 	$(BIN)/python -m pytest -q
 
 ui: $(STAMP)

@@ -122,9 +122,7 @@ def parse_contract(raw: dict[str, Any]) -> Contract:
         for side in ("column", "other"):
             if side in rule and rule[side] not in names:
                 raise ContractError(f"{table}: rule names unknown column {rule[side]}")
-    instruments = {
-        name: Instrument(name=name, **spec) for name, spec in (raw.get("instruments") or {}).items()
-    }
+    instruments = {name: Instrument(name=name, **spec) for name, spec in (raw.get("instruments") or {}).items()}
     return Contract(
         table=table,
         description=" ".join(str(raw.get("description", "")).split()),

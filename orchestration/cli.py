@@ -66,11 +66,19 @@ def _absolute_paths() -> None:
     os.environ["SPRX_OUTPUT"] = str(settings.output)
 
 
+def quiet_run_config() -> dict:
+    """Dagster's console logger at SPRX_LOG_LEVEL (default WARNING): the UI keeps the full event log."""
+    level = os.environ.get("SPRX_LOG_LEVEL", "WARNING").upper()
+    return {"loggers": {"console": {"config": {"log_level": level}}}}
+
+
 def run_reference_job() -> None:
     _absolute_paths()
     from orchestration.definitions import defs
 
-    result = defs.get_job_def("reference_refresh").execute_in_process(instance=dagster_instance(), raise_on_error=False)
+    result = defs.get_job_def("reference_refresh").execute_in_process(
+        instance=dagster_instance(), run_config=quiet_run_config(), raise_on_error=False
+    )
     if not result.success:
         _fail("reference_refresh failed; see the messages above (or the run in `make ui`)")
 
@@ -84,7 +92,10 @@ def run_monthly_cycle(first: date, last: date) -> None:
 
     tags = {ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()}
     job = defs.get_job_def("monthly_cycle")
-    result = job.execute_in_process(instance=dagster_instance(), tags=tags, raise_on_error=False)
+    with console.status(f"Running the monthly cycle for {first:%Y-%m} to {last:%Y-%m} (ingest → dbt → reports) …"):
+        result = job.execute_in_process(
+            instance=dagster_instance(), tags=tags, run_config=quiet_run_config(), raise_on_error=False
+        )
     if not result.success:
         _fail(f"monthly_cycle for {first:%Y-%m} to {last:%Y-%m} failed; see the messages above")
 
@@ -104,10 +115,20 @@ def generate(
     if scale not in {"demo", "icb", "national"}:
         _fail(f"--scale must be demo, icb or national, not {scale!r}")
     target = out or get_settings().landing
-    summary = run_generator(scale=scale, months=months, seed=seed, out_dir=target, end_month=end,
-                            defects=defects, progress=True)
-    console.print(f"[green]Generated[/] {scale} scale, {months} month(s) into {target}")
-    console.print(summary)
+    summary = run_generator(
+        scale=scale, months=months, seed=seed, out_dir=target, end_month=end, defects=defects, progress=True
+    )
+    console.print(
+        f"[green]Generated[/] {scale} scale, {months} month(s) into {target}: {summary.practices} practices, "
+        f"{summary.pcns} PCNs, {summary.providers} providers, {summary.referrals} referrals"
+    )
+    table = Table(title="Rows written per table")
+    table.add_column("table")
+    table.add_column("files", justify="right")
+    table.add_column("rows", justify="right")
+    for name in sorted(summary.rows):
+        table.add_row(name, str(summary.files.get(name, 0)), f"{summary.rows[name]:,}")
+    console.print(table)
 
 
 @contracts_app.command("docs")
@@ -160,8 +181,10 @@ def status() -> None:
         with read_connection(settings.warehouse) as con:
             rows = con.execute(
                 "SELECT coalesce(table_name, '(unreadable name)'), status, count(*), sum(rows_received), "
-                "sum(rows_loaded), sum(rows_quarantined), strftime(min(period), '%Y-%m'), strftime(max(period), '%Y-%m') "
-                "FROM meta.files GROUP BY ALL ORDER BY 1, 2").fetchall()
+                "sum(rows_loaded), sum(rows_quarantined), "
+                "strftime(min(period), '%Y-%m'), strftime(max(period), '%Y-%m') "
+                "FROM meta.files GROUP BY ALL ORDER BY 1, 2"
+            ).fetchall()
     except FileNotFoundError as error:
         _fail(str(error))
         return
@@ -181,8 +204,10 @@ def demo(
     """Generate the demo data (if the landing zone is empty) and run the whole pipeline through Dagster."""
     os.environ["SPRX_DEMO"] = "1"
     if "SPRX_PSEUDONYM_KEY" not in os.environ:
-        console.print("[yellow]Demo mode:[/] NHS numbers are pseudonymised with the published demo key "
-                      "(synthetic data only; set SPRX_PSEUDONYM_KEY for real data).")
+        console.print(
+            "[yellow]Demo mode:[/] NHS numbers are pseudonymised with the published demo key "
+            "(synthetic data only; set SPRX_PSEUDONYM_KEY for real data)."
+        )
     settings = get_settings()
     from extracts.synthetic import generate as run_generator
 
@@ -191,28 +216,66 @@ def demo(
     end_month = f"{last:%Y-%m}"
     if not any(settings.landing.glob("*_*_*.*")):
         console.print(f"Generating {months} months of demo data into {settings.landing} …")
-        run_generator(scale="demo", months=months, seed=seed, out_dir=settings.landing, end_month=end_month,
-                      defects=0.0, progress=True)
+        run_generator(
+            scale="demo",
+            months=months,
+            seed=seed,
+            out_dir=settings.landing,
+            end_month=end_month,
+            defects=0.0,
+            progress=True,
+        )
     run_reference_job()
     run_monthly_cycle(first, last)
     _print_demo_summary(settings)
+
+
+def stage_row_counts(con) -> list[tuple[str, str, int]]:
+    """(stage, table, rows) for every table of the warehouse, in the order data flows."""
+    order = {"ref": 0, "meta": 1, "raw": 2, "quarantine": 3, "staging": 4, "intermediate": 5, "marts": 6}
+    tables = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN "
+        "('ref', 'meta', 'raw', 'quarantine', 'staging', 'intermediate', 'marts')"
+    ).fetchall()
+    counts = [
+        (schema, name, int(con.execute(f"SELECT count(*) FROM {schema}.{name}").fetchall()[0][0]))
+        for schema, name in tables
+    ]
+    return sorted(counts, key=lambda row: (order[row[0]], row[1]))
 
 
 def _print_demo_summary(settings) -> None:
     from orchestration.warehouse import read_connection
 
     with read_connection(settings.warehouse) as con:
-        files = con.execute("SELECT status, count(*), sum(rows_received), sum(rows_loaded), sum(rows_quarantined) "
-                            "FROM meta.files GROUP BY status ORDER BY status").fetchall()
-        referrals = con.execute("SELECT count(*) FROM marts.fct_referrals").fetchall()[0][0]
+        files = con.execute(
+            "SELECT status, count(*), sum(rows_received), sum(rows_loaded), sum(rows_quarantined) "
+            "FROM meta.files GROUP BY status ORDER BY status"
+        ).fetchall()
+        counts = stage_row_counts(con)
     console.rule("[bold]Demo complete")
     for status_name, count, received, loaded, quarantined in files:
-        console.print(f"files {status_name}: {count} ({received} rows received, {loaded} loaded, {quarantined} quarantined)")
-    console.print(f"referral episodes in marts.fct_referrals: {referrals}")
+        console.print(
+            f"Files {status_name}: {count:,} ({received:,} rows received, {loaded:,} loaded, "
+            f"{quarantined:,} quarantined)"
+        )
+    table = Table(title="Rows at each stage")
+    for heading, justify in (("stage", "left"), ("table", "left"), ("rows", "right")):
+        table.add_column(heading, justify=justify)
+    for schema, name, rows in counts:
+        table.add_row(schema, name, f"{rows:,}")
+    console.print(table)
+    outputs = sorted(p for p in settings.output.rglob("*") if p.is_file())
+    by_folder: dict[str, int] = {}
+    for path in outputs:
+        folder = str(path.parent.relative_to(settings.output)).split("/")[0]
+        by_folder[folder] = by_folder.get(folder, 0) + 1
     console.print(f"Warehouse:   {settings.warehouse}")
-    console.print(f"Landing:     {settings.landing}")
-    console.print(f"Reports:     {settings.output / 'referrals_per_pcn'}")
-    console.print("Dagster UI:  run [bold]make ui[/] and open http://127.0.0.1:3000")
+    console.print(f"Landing:     {settings.landing} (reference files in {settings.reference_dir})")
+    console.print(f"Outputs:     {settings.output}")
+    for folder, count in sorted(by_folder.items()):
+        console.print(f"             {folder}/: {count} file(s)")
+    console.print("Dagster UI:  [bold]make ui[/], then open http://127.0.0.1:3000 (this run is in its history)")
 
 
 def main() -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.assets.dbt_models import warehouse_models
 from orchestration.assets.ingestion import ingest_landed_files
 from orchestration.assets.outputs import referrals_per_pcn_csv, submitter_feedback
 from orchestration.assets.reference import reference_data
-from orchestration.assets.dbt_models import warehouse_models
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import WarehouseResource, dbt_resource
 from orchestration.sensors import build_landing_sensor

@@ -60,9 +60,19 @@ def ensure_dbt_manifest(force: bool = False) -> Path:
     manifest = dbt_project.manifest_path
     if force or not manifest.exists():
         result = subprocess.run(
-            [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR),
-             "--profiles-dir", str(DBT_PROJECT_DIR)],
-            env=dbt_environment(), capture_output=True, text=True, check=False,
+            [
+                dbt_executable(),
+                "parse",
+                "--quiet",
+                "--project-dir",
+                str(DBT_PROJECT_DIR),
+                "--profiles-dir",
+                str(DBT_PROJECT_DIR),
+            ],
+            env=dbt_environment(),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if result.returncode != 0 or not manifest.exists():
             raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")

@@ -76,8 +76,9 @@ def build_landing_sensor(monthly_job, ingest_job) -> dg.SensorDefinition:
             # files whose names carry no month are recorded as rejected by an ingest run
             latest = monthly_job.partitions_def.get_last_partition_key() if monthly_job.partitions_def else None
             if latest:
-                requests.append(dg.RunRequest(job_name=ingest_job.name, partition_key=latest,
-                                              run_key=f"unreadable:{stamp}"))
+                requests.append(
+                    dg.RunRequest(job_name=ingest_job.name, partition_key=latest, run_key=f"unreadable:{stamp}")
+                )
         context.log.info(f"{len(paths)} new file(s) → partitions {keys}; unreadable names: {unreadable}")
         return dg.SensorResult(run_requests=requests, cursor=json.dumps(next_cursor))
 

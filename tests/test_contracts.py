@@ -13,8 +13,14 @@ from extracts.identifiers import is_valid_nhs_number, is_valid_sctid
 from orchestration.ingest.loader import ingest_paths
 from tests.conftest import TEST_KEY
 
-TABLES = {"practice_events", "practice_appointments", "provider_referrals", "provider_contacts", "provider_costs",
-          "outcome_measures"}
+TABLES = {
+    "practice_events",
+    "practice_appointments",
+    "provider_referrals",
+    "provider_contacts",
+    "provider_costs",
+    "outcome_measures",
+}
 
 
 def test_one_contract_per_design_table():
@@ -23,7 +29,8 @@ def test_one_contract_per_design_table():
 
 def test_docs_are_generated_from_the_contracts():
     assert (CONTRACTS_DIR / DOCS_FILE_NAME).read_text(encoding="utf-8") == contracts_markdown(), (
-        "run `sprx contracts docs`")
+        "run `sprx contracts docs`"
+    )
 
 
 def test_malformed_contracts_are_refused():
@@ -44,9 +51,21 @@ def test_identifier_check_digits():
 
 def test_reason_codes_cover_the_issue():
     row_codes = set(load_reason_codes()["row"])
-    assert {"MISSING_REQUIRED", "BAD_TYPE", "BAD_DATE", "DATE_OUTSIDE_PERIOD", "FUTURE_DATE", "UNKNOWN_CODE",
-            "PATTERN_MISMATCH", "OUT_OF_RANGE_SCORE", "INVALID_NHS_NUMBER", "UNKNOWN_PRACTICE", "UNKNOWN_PCN",
-            "DUPLICATE_KEY", "SUBMITTER_MISMATCH"} <= row_codes
+    assert {
+        "MISSING_REQUIRED",
+        "BAD_TYPE",
+        "BAD_DATE",
+        "DATE_OUTSIDE_PERIOD",
+        "FUTURE_DATE",
+        "UNKNOWN_CODE",
+        "PATTERN_MISMATCH",
+        "OUT_OF_RANGE_SCORE",
+        "INVALID_NHS_NUMBER",
+        "UNKNOWN_PRACTICE",
+        "UNKNOWN_PCN",
+        "DUPLICATE_KEY",
+        "SUBMITTER_MISMATCH",
+    } <= row_codes
 
 
 @pytest.mark.parametrize("table", sorted(TABLES))
@@ -66,6 +85,6 @@ def test_examples_pass_the_validator(table: str, tmp_path: Path):
         values = [c.example if not c.name.startswith("item_") else "3" for c in contract.columns]
     path = tmp_path / f"{table}_{submitter}_202610.csv"
     path.write_text(",".join(contract.column_names) + "\n" + ",".join(values) + "\n", encoding="utf-8")
-    outcome, = ingest_paths(con, [path], TEST_KEY.encode(), 0.05, date(2026, 11, 24))
+    (outcome,) = ingest_paths(con, [path], TEST_KEY.encode(), 0.05, date(2026, 11, 24))
     quarantined = con.execute("SELECT message FROM quarantine.rows").fetchall()
     assert (outcome.status, outcome.rows_loaded) == ("loaded", 1), quarantined

@@ -27,10 +27,18 @@ GOOD_NHS = ["9990000018", "9990000026", "9990000034", "9990000042", "9990000050"
 
 def referral_row(index: int, **changes: str) -> str:
     values = {
-        "provider_code": "NLW01", "referral_id": f"R{index}", "nhs_number": GOOD_NHS[index % len(GOOD_NHS)],
-        "practice_code": "A81001", "referral_date": "2026-10-01", "referral_source": "gp",
-        "referral_reasons": "mental_health", "link_worker_id": "LW1", "first_contact_date": "2026-10-05",
-        "care_plan_agreed_date": "", "discharge_date": "", "discharge_reason": "",
+        "provider_code": "NLW01",
+        "referral_id": f"R{index}",
+        "nhs_number": GOOD_NHS[index % len(GOOD_NHS)],
+        "practice_code": "A81001",
+        "referral_date": "2026-10-01",
+        "referral_source": "gp",
+        "referral_reasons": "mental_health",
+        "link_worker_id": "LW1",
+        "first_contact_date": "2026-10-05",
+        "care_plan_agreed_date": "",
+        "discharge_date": "",
+        "discharge_reason": "",
     }
     values.update(changes)
     return ",".join(values[c] for c in REFERRAL_HEADER.split(","))
@@ -45,18 +53,26 @@ def con(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     connection = duckdb.connect(str(tmp_path / "wh.duckdb"))
     for schema in ("ref", "meta", "raw", "quarantine"):
         connection.execute(f"CREATE SCHEMA {schema}")
-    connection.execute("CREATE TABLE ref.practices AS SELECT * FROM (VALUES ('A81001', true), ('A81002', true)) "
-                       "t(practice_code, is_gp_practice)")
+    connection.execute(
+        "CREATE TABLE ref.practices AS SELECT * FROM (VALUES ('A81001', true), ('A81002', true)) "
+        "t(practice_code, is_gp_practice)"
+    )
     connection.execute("CREATE TABLE ref.providers AS SELECT 'NLW01' AS provider_code")
     connection.execute("CREATE TABLE ref.pcns AS SELECT 'U00070' AS pcn_code")
-    connection.execute("CREATE TABLE ref.snomed_codelist AS SELECT * FROM (VALUES ('871731000000106'), "
-                       "('871711000000103')) t(code)")
+    connection.execute(
+        "CREATE TABLE ref.snomed_codelist AS SELECT * FROM (VALUES ('871731000000106'), ('871711000000103')) t(code)"
+    )
     yield connection
     connection.close()
 
 
-def ingest(con: duckdb.DuckDBPyConnection, folder: Path, name: str, data: bytes, threshold: float = 0.5,
-           ) -> list[FileOutcome]:
+def ingest(
+    con: duckdb.DuckDBPyConnection,
+    folder: Path,
+    name: str,
+    data: bytes,
+    threshold: float = 0.5,
+) -> list[FileOutcome]:
     path = folder / name
     path.write_bytes(data)
     return ingest_paths(con, [path], KEY, threshold, TODAY)
@@ -68,8 +84,10 @@ def one(outcomes: list[FileOutcome]) -> FileOutcome:
 
 
 def reasons(con: duckdb.DuckDBPyConnection, file_id: int) -> list[tuple[int, str, str]]:
-    return con.execute("SELECT record_number, column_name, reason_code FROM quarantine.rows WHERE file_id = ? "
-                       "ORDER BY record_number", [file_id]).fetchall()
+    return con.execute(
+        "SELECT record_number, column_name, reason_code FROM quarantine.rows WHERE file_id = ? ORDER BY record_number",
+        [file_id],
+    ).fetchall()
 
 
 def assert_reconciles(con: duckdb.DuckDBPyConnection) -> None:
@@ -125,11 +143,21 @@ def test_bad_row_is_quarantined_with_reason(con, tmp_path, changes, column, reas
 
 
 def test_duplicate_key_and_submitter_mismatch(con, tmp_path):
-    rows = [referral_row(1), referral_row(1), referral_row(2), referral_row(3), referral_row(4),
-            referral_row(5), referral_row(6), referral_row(7)]
+    rows = [
+        referral_row(1),
+        referral_row(1),
+        referral_row(2),
+        referral_row(3),
+        referral_row(4),
+        referral_row(5),
+        referral_row(6),
+        referral_row(7),
+    ]
     outcome = one(ingest(con, tmp_path, "provider_referrals_NLW01_202610.csv", referrals_csv(rows)))
     assert reasons(con, outcome.file_id) == [(2, "referral_id", "DUPLICATE_KEY")]
-    events_header = "practice_code,nhs_number,date_of_birth,sex,ethnic_category,lsoa_code,event_date,snomed_code,snomed_term"
+    events_header = (
+        "practice_code,nhs_number,date_of_birth,sex,ethnic_category,lsoa_code,event_date,snomed_code,snomed_term"
+    )
     event_rows = [f"A81001,{GOOD_NHS[0]},1960-01-0{d},1,A,E01000001,2026-10-0{d},871731000000106," for d in range(1, 9)]
     event_rows.append(f"A81002,{GOOD_NHS[1]},1960-01-01,2,B,,2026-10-09,871731000000106,")
     event_rows.append(f"A81001,{GOOD_NHS[1]},1960-01-01,2,B,,2026-10-09,871731000000107,")
@@ -137,18 +165,28 @@ def test_duplicate_key_and_submitter_mismatch(con, tmp_path):
     data = "\n".join([events_header, *event_rows]).encode()
     outcome = one(ingest(con, tmp_path, "practice_events_A81001_202610.csv", data))
     assert reasons(con, outcome.file_id) == [
-        (9, "practice_code", "SUBMITTER_MISMATCH"), (10, "snomed_code", "INVALID_SNOMED"),
-        (11, "snomed_code", "NOT_IN_CODELIST")]
+        (9, "practice_code", "SUBMITTER_MISMATCH"),
+        (10, "snomed_code", "INVALID_SNOMED"),
+        (11, "snomed_code", "NOT_IN_CODELIST"),
+    ]
     assert_reconciles(con)
 
 
 def test_whitespace_and_case_are_normalised_not_rejected(con, tmp_path):
-    rows = [referral_row(1, referral_source=" GP ", referral_reasons="Mental_Health ; social_isolation",
-                         practice_code="a81001", nhs_number="999 000 0018")]
+    rows = [
+        referral_row(
+            1,
+            referral_source=" GP ",
+            referral_reasons="Mental_Health ; social_isolation",
+            practice_code="a81001",
+            nhs_number="999 000 0018",
+        )
+    ]
     outcome = one(ingest(con, tmp_path, NAME, referrals_csv(rows)))
     assert outcome.rows_loaded == 1, reasons(con, outcome.file_id)
-    stored = con.execute("SELECT referral_source, referral_reasons, practice_code, person_id FROM raw.provider_referrals"
-                         ).fetchall()
+    stored = con.execute(
+        "SELECT referral_source, referral_reasons, practice_code, person_id FROM raw.provider_referrals"
+    ).fetchall()
     assert stored == [("gp", "mental_health;social_isolation", "A81001", pseudonymise("9990000018", KEY))]
 
 
@@ -156,10 +194,10 @@ def test_bom_crlf_and_quoted_fields_are_accepted(con, tmp_path):
     rows = [referral_row(1), referral_row(2, link_worker_id='"LW2"')]
     data = codecs.BOM_UTF8 + referrals_csv(rows, newline="\r\n")
     contacts = (
-        "provider_code,referral_id,contact_date,mode,duration_minutes,attended,activity_category,activity_provider\n"
-        'NLW01,R1,2026-10-05,face_to_face,45,Y,arts,"Smith, Jones & Co\nCommunity Arts"\n'
-        "NLW01,R1,2026-10-12,telephone,20,N,,\n"
-    ).encode()
+        b"provider_code,referral_id,contact_date,mode,duration_minutes,attended,activity_category,activity_provider\n"
+        b'NLW01,R1,2026-10-05,face_to_face,45,Y,arts,"Smith, Jones & Co\nCommunity Arts"\n'
+        b"NLW01,R1,2026-10-12,telephone,20,N,,\n"
+    )
     assert one(ingest(con, tmp_path, NAME, data)).rows_loaded == 2
     outcome = one(ingest(con, tmp_path, "provider_contacts_NLW01_202610.csv", contacts))
     assert outcome.rows_loaded == 2
@@ -189,14 +227,24 @@ def test_windows_1252_is_converted_not_garbled(con, tmp_path):
         ("provider_referrals_NLW01_202610.csv", b"", "EMPTY_FILE", 0),
         ("provider_referrals_NLW01_202610.csv", (REFERRAL_HEADER + "\n").encode(), "HEADER_ONLY", 0),
         ("provider_referrals_NLW01_202610.csv", b"\n\n", "NO_HEADER", 0),
-        ("provider_referrals_NLW01_202610.csv",
-         referrals_csv([referral_row(1).replace(",", ";")], header=REFERRAL_HEADER.replace(",", ";")),
-         "WRONG_DELIMITER", 1),
-        ("provider_referrals_NLW01_202610.csv",
-         referrals_csv([referral_row(1)], header=REFERRAL_HEADER.replace("referral_date", "date_referred")),
-         "BAD_HEADER", 1),
-        ("provider_referrals_NLW01_202610.csv",
-         referrals_csv([referral_row(1) + ",x"], header=REFERRAL_HEADER + ",notes"), "BAD_HEADER", 1),
+        (
+            "provider_referrals_NLW01_202610.csv",
+            referrals_csv([referral_row(1).replace(",", ";")], header=REFERRAL_HEADER.replace(",", ";")),
+            "WRONG_DELIMITER",
+            1,
+        ),
+        (
+            "provider_referrals_NLW01_202610.csv",
+            referrals_csv([referral_row(1)], header=REFERRAL_HEADER.replace("referral_date", "date_referred")),
+            "BAD_HEADER",
+            1,
+        ),
+        (
+            "provider_referrals_NLW01_202610.csv",
+            referrals_csv([referral_row(1) + ",x"], header=REFERRAL_HEADER + ",notes"),
+            "BAD_HEADER",
+            1,
+        ),
         ("provider_referrals_NLW01_202610.csv", b"provider_code\n\x81\x8d\x90\n", "BAD_ENCODING", 0),
         ("provider_referrals_NLW01_202610.csv", b"provider_code\x00,x\n", "BAD_ENCODING", 0),
     ],
@@ -233,8 +281,11 @@ def test_too_many_bad_rows_rejects_the_whole_file(con, tmp_path):
     outcome = one(ingest(con, tmp_path, NAME.replace(".csv", ".csv"), referrals_csv(rows) + b"\n", threshold=0.05))
     assert (outcome.status, outcome.reason_code) == ("rejected", "TOO_MANY_BAD_ROWS")
     assert (outcome.rows_received, outcome.rows_loaded, outcome.rows_quarantined) == (21, 0, 21)
-    codes = dict(con.execute("SELECT reason_code, count(*) FROM quarantine.rows WHERE file_id = ? GROUP BY 1",
-                             [outcome.file_id]).fetchall())
+    codes = dict(
+        con.execute(
+            "SELECT reason_code, count(*) FROM quarantine.rows WHERE file_id = ? GROUP BY 1", [outcome.file_id]
+        ).fetchall()
+    )
     assert codes == {"UNKNOWN_CODE": 2, "FILE_REJECTED": 19}
     # the earlier loaded version stays current: a rejected resubmission does not supersede it
     assert con.execute("SELECT status FROM meta.files ORDER BY file_id").fetchall() == [("loaded",), ("rejected",)]
@@ -250,7 +301,9 @@ def test_duplicate_file_and_resubmission_versions(con, tmp_path):
     (tmp_path / "v2").mkdir()
     second = one(ingest(con, tmp_path / "v2", NAME, referrals_csv([referral_row(1, referral_source="self")])))
     assert (second.status, second.version) == ("loaded", 2)
-    statuses = con.execute("SELECT version, status FROM meta.files WHERE status <> 'duplicate' ORDER BY file_id").fetchall()
+    statuses = con.execute(
+        "SELECT version, status FROM meta.files WHERE status <> 'duplicate' ORDER BY file_id"
+    ).fetchall()
     assert statuses == [(1, "superseded"), (2, "loaded")]
     assert con.execute("SELECT count(*) FROM raw.provider_referrals").fetchall() == [(3,)]  # old version kept
     assert_reconciles(con)
@@ -270,25 +323,44 @@ def xlsx_bytes(sheets: dict[str, list[list[object]]]) -> bytes:
 
 def test_xlsx_workbook_with_date_cells_and_numbers(con, tmp_path):
     header = REFERRAL_HEADER.split(",")
-    referral = ["NLW01", "R1", 9990000018, "A81001", date(2026, 10, 1), "gp", "mental_health", "LW1",
-                date(2026, 10, 5), None, None, None]
-    contacts = [["provider_code", "referral_id", "contact_date", "mode", "duration_minutes", "attended"],
-                ["NLW01", "R1", date(2026, 10, 5), "telephone", "30", "Y"], [None] * 6]
+    referral = [
+        "NLW01",
+        "R1",
+        9990000018,
+        "A81001",
+        date(2026, 10, 1),
+        "gp",
+        "mental_health",
+        "LW1",
+        date(2026, 10, 5),
+        None,
+        None,
+        None,
+    ]
+    contacts = [
+        ["provider_code", "referral_id", "contact_date", "mode", "duration_minutes", "attended"],
+        ["NLW01", "R1", date(2026, 10, 5), "telephone", "30", "Y"],
+        [None] * 6,
+    ]
     data = xlsx_bytes({"provider_referrals": [header, referral], "provider_contacts": contacts})
     outcomes = ingest(con, tmp_path, "provider_NLW01_202610.xlsx", data)
     assert [(o.table_name, o.sheet_name, o.status, o.rows_loaded) for o in outcomes] == [
         ("provider_referrals", "provider_referrals", "loaded", 1),
-        ("provider_contacts", "provider_contacts", "loaded", 1)]
+        ("provider_contacts", "provider_contacts", "loaded", 1),
+    ]
     assert con.execute("SELECT person_id, referral_date FROM raw.provider_referrals").fetchall() == [
-        (pseudonymise("9990000018", KEY), date(2026, 10, 1))]
+        (pseudonymise("9990000018", KEY), date(2026, 10, 1))
+    ]
 
 
 @pytest.mark.parametrize(
     ("sheets", "reason"),
     [
         ({"provider_contacts": [["provider_code"]]}, "BAD_SHEETS"),
-        ({"provider_referrals": [REFERRAL_HEADER.split(",")], "provider_contacts": [["x"]], "notes": [["x"]]},
-         "BAD_SHEETS"),
+        (
+            {"provider_referrals": [REFERRAL_HEADER.split(",")], "provider_contacts": [["x"]], "notes": [["x"]]},
+            "BAD_SHEETS",
+        ),
     ],
 )
 def test_xlsx_missing_or_extra_sheets(con, tmp_path, sheets, reason):
@@ -311,8 +383,10 @@ def test_corrupt_or_protected_xlsx(con, tmp_path, data, fragment):
 
 
 def test_outcome_items_follow_the_instrument(con, tmp_path):
-    header = ("provider_code,referral_id,nhs_number,assessment_date,timepoint,instrument,"
-              "item_1,item_2,item_3,item_4,item_5,item_6,item_7,eq5d_vas")
+    header = (
+        "provider_code,referral_id,nhs_number,assessment_date,timepoint,instrument,"
+        "item_1,item_2,item_3,item_4,item_5,item_6,item_7,eq5d_vas"
+    )
     rows = [
         f"NLW01,R1,{GOOD_NHS[0]},2026-10-05,baseline,SWEMWBS,3,3,3,3,3,3,3,",
         f"NLW01,R1,{GOOD_NHS[0]},2026-10-05,baseline,UCLA3,1,2,3,,,,,",
@@ -325,16 +399,22 @@ def test_outcome_items_follow_the_instrument(con, tmp_path):
     ]
     outcome = one(ingest(con, tmp_path, "outcome_measures_NLW01_202610.csv", "\n".join([header, *rows]).encode()))
     assert reasons(con, outcome.file_id) == [
-        (5, "item_6", "OUT_OF_RANGE_SCORE"), (6, "item_4", "ITEM_NOT_IN_INSTRUMENT"),
-        (7, "eq5d_vas", "ITEM_NOT_IN_INSTRUMENT")]
+        (5, "item_6", "OUT_OF_RANGE_SCORE"),
+        (6, "item_4", "ITEM_NOT_IN_INSTRUMENT"),
+        (7, "eq5d_vas", "ITEM_NOT_IN_INSTRUMENT"),
+    ]
     assert outcome.rows_loaded == 5  # a missing item is loaded and later counted as not scorable
 
 
 def test_no_raw_nhs_number_is_stored(con, tmp_path):
     rows = [referral_row(i) for i in range(5)] + [referral_row(7, referral_source="x")]
     ingest(con, tmp_path, NAME, referrals_csv(rows))
-    dump = " ".join(str(v) for table in ("raw.provider_referrals", "quarantine.rows", "meta.files")
-                    for row in con.execute(f"SELECT * FROM {table}").fetchall() for v in row)
+    dump = " ".join(
+        str(v)
+        for table in ("raw.provider_referrals", "quarantine.rows", "meta.files")
+        for row in con.execute(f"SELECT * FROM {table}").fetchall()
+        for v in row
+    )
     for number in GOOD_NHS:
         assert number not in dump
 
@@ -357,33 +437,45 @@ def test_reference_must_be_loaded_first(tmp_path):
 
 
 def test_costs_and_contacts_rules(con, tmp_path):
-    costs = "\n".join([
-        "provider_code,pcn_code,period,cost_type,amount_gbp",
-        "NLW01,U00070,2026-10,staff,12450.00",
-        "NLW01,U00070,2026-10-01,overheads,100",  # an XLSX date cell for the month is accepted
-        "NLW01,U99999,2026-10,activities,10.5",
-        "NLW01,U00070,2026-10,activities,\"1,200.00\"",
-        "NLW01,U00070,2026-09,volunteer_time,5",
-        "NLW01,U00070,2026-10,volunteer_time,-5",
-    ]).encode()
+    costs = "\n".join(
+        [
+            "provider_code,pcn_code,period,cost_type,amount_gbp",
+            "NLW01,U00070,2026-10,staff,12450.00",
+            "NLW01,U00070,2026-10-01,overheads,100",  # an XLSX date cell for the month is accepted
+            "NLW01,U99999,2026-10,activities,10.5",
+            'NLW01,U00070,2026-10,activities,"1,200.00"',
+            "NLW01,U00070,2026-09,volunteer_time,5",
+            "NLW01,U00070,2026-10,volunteer_time,-5",
+        ]
+    ).encode()
     outcome = one(ingest(con, tmp_path, "provider_costs_NLW01_202610.csv", costs, threshold=0.9))
     assert reasons(con, outcome.file_id) == [
-        (3, "pcn_code", "UNKNOWN_PCN"), (4, "amount_gbp", "BAD_TYPE"), (5, "period", "DATE_OUTSIDE_PERIOD"),
-        (6, "amount_gbp", "OUT_OF_RANGE")]
+        (3, "pcn_code", "UNKNOWN_PCN"),
+        (4, "amount_gbp", "BAD_TYPE"),
+        (5, "period", "DATE_OUTSIDE_PERIOD"),
+        (6, "amount_gbp", "OUT_OF_RANGE"),
+    ]
     assert con.execute("SELECT period, amount_gbp FROM raw.provider_costs ORDER BY record_number").fetchall()[0] == (
-        date(2026, 10, 1), pytest.approx(12450))
-    contacts = "\n".join([
-        "provider_code,referral_id,contact_date,mode,duration_minutes,attended,activity_category,activity_provider",
-        "NLW01,R1,2026-10-05,face_to_face,0,Y,,",
-        "NLW01,R1,2026-10-05,face_to_face,4.5,Y,,",
-        "NLW01,R1,2026-10-05,face_to_face,45,yes,,",
-        f"NLW01,R1,2026-10-05,face_to_face,45,Y,,{'x' * 201}",
-        "NLW01,R1,2026-10-05,face_to_face,45,Y,,",
-    ]).encode()
+        date(2026, 10, 1),
+        pytest.approx(12450),
+    )
+    contacts = "\n".join(
+        [
+            "provider_code,referral_id,contact_date,mode,duration_minutes,attended,activity_category,activity_provider",
+            "NLW01,R1,2026-10-05,face_to_face,0,Y,,",
+            "NLW01,R1,2026-10-05,face_to_face,4.5,Y,,",
+            "NLW01,R1,2026-10-05,face_to_face,45,yes,,",
+            f"NLW01,R1,2026-10-05,face_to_face,45,Y,,{'x' * 201}",
+            "NLW01,R1,2026-10-05,face_to_face,45,Y,,",
+        ]
+    ).encode()
     outcome = one(ingest(con, tmp_path, "provider_contacts_NLW01_202610.csv", contacts, threshold=0.9))
     assert reasons(con, outcome.file_id) == [
-        (1, "duration_minutes", "OUT_OF_RANGE"), (2, "duration_minutes", "BAD_TYPE"), (3, "attended", "UNKNOWN_CODE"),
-        (4, "activity_provider", "TOO_LONG")]
+        (1, "duration_minutes", "OUT_OF_RANGE"),
+        (2, "duration_minutes", "BAD_TYPE"),
+        (3, "attended", "UNKNOWN_CODE"),
+        (4, "activity_provider", "TOO_LONG"),
+    ]
     assert_reconciles(con)
 
 
@@ -391,8 +483,11 @@ def test_xlsx_rows_with_absent_trailing_cells_are_complete(con, tmp_path):
     """Writers (openpyxl write-only, Excel) omit trailing empty cells; those rows still load."""
     header = REFERRAL_HEADER.split(",")
     short = ["NLW01", "R1", "9990000018", "A81001", date(2026, 10, 1), "gp", "mental_health"]
-    outcome = one(ingest(con, tmp_path, "provider_referrals_NLW01_202610.xlsx",
-                         xlsx_bytes({"provider_referrals": [header, short]})))
+    outcome = one(
+        ingest(
+            con, tmp_path, "provider_referrals_NLW01_202610.xlsx", xlsx_bytes({"provider_referrals": [header, short]})
+        )
+    )
     assert (outcome.status, outcome.rows_loaded) == ("loaded", 1), reasons(con, outcome.file_id)
     too_long = xlsx_bytes({"provider_referrals": [header, [*short, *[None] * 5, "extra"]]})
     outcome = one(ingest(con, tmp_path, "provider_referrals_NLW01_202609.xlsx", too_long, threshold=1.0))

@@ -30,9 +30,20 @@ def referral_rows_from_files(landing: Path) -> list[dict[str, str]]:
             values = list(workbook["provider_referrals"].iter_rows(values_only=True))
             header = [str(h) for h in values[0]]
             for row in values[1:]:
-                rows.append({h: (v.date().isoformat() if isinstance(v, datetime) else
-                                 v.isoformat() if isinstance(v, date) else "" if v is None else str(v))
-                             for h, v in zip(header, row, strict=False)})
+                rows.append(
+                    {
+                        h: (
+                            v.date().isoformat()
+                            if isinstance(v, datetime)
+                            else v.isoformat()
+                            if isinstance(v, date)
+                            else ""
+                            if v is None
+                            else str(v)
+                        )
+                        for h, v in zip(header, row, strict=False)
+                    }
+                )
         workbook.close()
     return rows
 
@@ -101,7 +112,8 @@ def test_pcn_monthly_counts_equal_counts_from_the_files(pipeline):
         (pcn, month.isoformat()): count
         for pcn, month, count in con.execute(
             "SELECT pcn_code, month_start, referrals_received FROM marts.pcn_referrals_monthly "
-            "WHERE referrals_received > 0").fetchall()
+            "WHERE referrals_received > 0"
+        ).fetchall()
     }
     con.close()
     assert actual == dict(expected)
@@ -124,13 +136,16 @@ def test_no_raw_nhs_number_anywhere(pipeline):
     con = duckdb.connect(str(pipeline["warehouse"]), read_only=True)
     tables = con.execute("SELECT table_schema, table_name FROM information_schema.tables").fetchall()
     for schema, table in tables:
-        for column, in con.execute(
+        for (column,) in con.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-            "AND data_type = 'VARCHAR'", [schema, table]).fetchall():
+            "AND data_type = 'VARCHAR'",
+            [schema, table],
+        ).fetchall():
             found = con.execute(
                 f"SELECT count(*) FROM (SELECT unnest(regexp_extract_all({column}, '[0-9]{{10}}')) AS digits "
                 f"FROM {schema}.{table}) WHERE digits IN (SELECT unnest(?::VARCHAR[]))",
-                [sorted(numbers)]).fetchall()[0][0]
+                [sorted(numbers)],
+            ).fetchall()[0][0]
             assert found == 0, f"{schema}.{table}.{column} holds NHS numbers"
     con.close()
     for path in pipeline["output"].rglob("*"):
@@ -142,8 +157,12 @@ def test_no_raw_nhs_number_anywhere(pipeline):
 def test_feedback_pack_per_submitter_and_month(pipeline):
     folder = pipeline["output"] / "feedback" / "202609"
     con = duckdb.connect(str(pipeline["warehouse"]), read_only=True)
-    submitters = {code for (code,) in con.execute(
-        "SELECT DISTINCT submitter_code FROM meta.files WHERE period = DATE '2026-09-01'").fetchall()}
+    submitters = {
+        code
+        for (code,) in con.execute(
+            "SELECT DISTINCT submitter_code FROM meta.files WHERE period = DATE '2026-09-01'"
+        ).fetchall()
+    }
     con.close()
     html = {page.name.split("_feedback_")[0] for page in folder.glob("*_feedback_202609.html")}
     assert len(submitters) > 20 and html == submitters

@@ -70,18 +70,14 @@ PCN_HEADER = (
 
 def pcn_row(practice: str, pcn: str, start: str, end: str = "", pcn_name: str = "") -> str:
     name = pcn_name or f"PCN {pcn}"
-    return (
-        f"{practice},SURGERY {practice},00K,NHS TEES,{pcn},{name},00K,NHS TEES,{start},{end},TRUE"
-    )
+    return f"{practice},SURGERY {practice},00K,NHS TEES,{pcn},{name},00K,NHS TEES,{start},{end},TRUE"
 
 
 LIST_HEADER = (
     "PUBLICATION,EXTRACT_DATE,TYPE,SUB_ICB_LOCATION_CODE,ONS_SUB_ICB_LOCATION_CODE,CODE,"
     "POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS"
 )
-LIST_HEADER_OLD = (
-    "PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS"
-)
+LIST_HEADER_OLD = "PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,ONS_CCG_CODE,CODE,POSTCODE,SEX,AGE,NUMBER_OF_PATIENTS"
 
 IMD_2019_HEADER = [
     "LSOA code (2011)",
@@ -141,12 +137,8 @@ def write_reference_folder(folder: Path) -> Path:
         folder / "imd2019_lsoa.csv",
         [
             csv_line(IMD_2019_HEADER),
-            csv_line(
-                ["E01012345", "Stockton 001A", "E06000004", "Stockton", "45.1", "812", "1", "0.3"]
-            ),
-            csv_line(
-                ["E01012346", "Stockton 001B", "E06000004", "Stockton", "5.2", "30112", "10", "0"]
-            ),
+            csv_line(["E01012345", "Stockton 001A", "E06000004", "Stockton", "45.1", "812", "1", "0.3"]),
+            csv_line(["E01012346", "Stockton 001B", "E06000004", "Stockton", "5.2", "30112", "10", "0"]),
         ],
     )
     write_lines(
@@ -209,9 +201,7 @@ def test_epraccur_new_status_spelling_and_role_code(tmp_path: Path) -> None:
 
 def test_epraccur_wrong_column_count_names_the_line(tmp_path: Path) -> None:
     short = epraccur_line("A81003").rsplit(",", 1)[0]
-    path = write_lines(
-        tmp_path / "epraccur.csv", [epraccur_line("A81001"), epraccur_line("A81002"), short]
-    )
+    path = write_lines(tmp_path / "epraccur.csv", [epraccur_line("A81001"), epraccur_line("A81002"), short])
     with pytest.raises(ReferenceFileError, match=r"epraccur\.csv: line 3: 26 columns, expected 27"):
         read_epraccur(path)
 
@@ -224,9 +214,7 @@ def test_epraccur_header_row_rejected(tmp_path: Path) -> None:
 
 
 def test_epraccur_bad_values_name_line_and_form(tmp_path: Path) -> None:
-    path = write_lines(
-        tmp_path / "epraccur.csv", [epraccur_line("A81001"), epraccur_line("A8100X")]
-    )
+    path = write_lines(tmp_path / "epraccur.csv", [epraccur_line("A81001"), epraccur_line("A8100X")])
     with pytest.raises(ReferenceFileError, match=r"line 2: GP practice code .* 'A8100X'"):
         read_epraccur(path)
     path = write_lines(tmp_path / "epraccur.csv", [epraccur_line("A81001", status="X")])
@@ -409,9 +397,7 @@ def test_list_sizes_quinary_age_bands(tmp_path: Path) -> None:
     bands = [f"{a}_{a + 4}" for a in range(0, 95, 5)] + ["95+"]
     for sex in ("MALE", "FEMALE"):
         for band in bands:
-            lines.append(
-                f"GP_PRAC_PAT_LIST,2026-04-01,GP,00K,E38000075,A81001,TS18 1HU,{sex},{band},10"
-            )
+            lines.append(f"GP_PRAC_PAT_LIST,2026-04-01,GP,00K,E38000075,A81001,TS18 1HU,{sex},{band},10")
     lines.append("GP_PRAC_PAT_LIST,2026-04-01,SUB_ICB_LOCATION,00K,E38000075,00K,,MALE,0_4,999")
     rows = read_list_sizes(write_lines(tmp_path / "gp-reg-pat-prac-quin-age.csv", lines))
     assert rows.num_rows == 40  # TYPE=GP rows only
@@ -477,12 +463,8 @@ def test_imd_2025_csv(tmp_path: Path) -> None:
     assert (rows[0]["imd_edition"], rows[0]["imd_quintile"], rows[0]["imd_rank"]) == ("2025", 1, 1)
 
 
-@pytest.mark.parametrize(
-    "lsoa_year,lad_year,edition", [("2011", "2019", "2019"), ("2021", "2024", "2025")]
-)
-def test_imd_file_1_xlsx_short_forms(
-    tmp_path: Path, lsoa_year: str, lad_year: str, edition: str
-) -> None:
+@pytest.mark.parametrize("lsoa_year,lad_year,edition", [("2011", "2019", "2019"), ("2021", "2024", "2025")])
+def test_imd_file_1_xlsx_short_forms(tmp_path: Path, lsoa_year: str, lad_year: str, edition: str) -> None:
     workbook = openpyxl.Workbook()
     workbook.active.title = "Notes"
     workbook.active.append(["File 1: Index of Multiple Deprivation"])
@@ -508,9 +490,7 @@ def test_imd_file_1_xlsx_short_forms(
 
 def test_imd_missing_columns(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "imd.csv", ["LSOA code (2011),Score", "E01000001,3"])
-    with pytest.raises(
-        ReferenceFileError, match=r"imd\.csv: line 1 lacks the columns for lsoa_name"
-    ):
+    with pytest.raises(ReferenceFileError, match=r"imd\.csv: line 1 lacks the columns for lsoa_name"):
         read_imd(path)
 
 
@@ -586,10 +566,7 @@ def test_load_reference_folder(tmp_path: Path, caplog) -> None:
     folder = write_reference_folder(tmp_path / "ref")
     (folder / "README.txt").write_text("notes")
     seed = tmp_path / "snomed.csv"
-    seed.write_text(
-        "code,term,sp_specific,notes\n"
-        "871731000000106,Referral to social prescribing service,yes,x\n"
-    )
+    seed.write_text("code,term,sp_specific,notes\n871731000000106,Referral to social prescribing service,yes,x\n")
     con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
     with caplog.at_level(logging.WARNING):
         result = load_reference_folder(con, folder, snomed_codelist=seed)
@@ -611,9 +588,9 @@ def test_load_reference_folder(tmp_path: Path, caplog) -> None:
         ("U00001", "NEW NAME", "00K"),  # the current row wins over the ended one
         ("U00002", "PCN U00002", "00K"),
     ]
-    assert con.execute(
-        "SELECT * FROM ref.practice_hierarchy WHERE practice_code = 'A81002'"
-    ).fetchall() == [("A81002", "QUEENS PARK MEDICAL CENTRE", "16C", "Q74", "Y63")]
+    assert con.execute("SELECT * FROM ref.practice_hierarchy WHERE practice_code = 'A81002'").fetchall() == [
+        ("A81002", "QUEENS PARK MEDICAL CENTRE", "16C", "Q74", "Y63")
+    ]
     assert con.execute(
         "SELECT file_name, kind, rows, length(sha256) FROM ref.reference_files ORDER BY file_name"
     ).fetchall() == [

@@ -1,6 +1,5 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (dagster-dbt)."""
 
-
 import json
 import os
 from collections.abc import Mapping
@@ -19,8 +18,9 @@ class SprxDbtTranslator(DagsterDbtTranslator):
 
     def get_asset_key(self, dbt_resource_props: Mapping[str, Any]) -> dg.AssetKey:
         if dbt_resource_props["resource_type"] == "source":
-            return dg.AssetKey([dbt_resource_props["schema"],
-                                dbt_resource_props.get("identifier") or dbt_resource_props["name"]])
+            return dg.AssetKey(
+                [dbt_resource_props["schema"], dbt_resource_props.get("identifier") or dbt_resource_props["name"]]
+            )
         return dg.AssetKey([dbt_resource_props["schema"], dbt_resource_props["name"]])
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str:

@@ -1,6 +1,5 @@
 """Ingestion assets: landed extract files → raw.* and quarantine.rows, recorded in meta.files."""
 
-
 from datetime import date
 from pathlib import Path
 
@@ -37,9 +36,17 @@ def files_for_window(landing: Path, start: date, end: date, today: date) -> list
 def summarise(outcomes: list[FileOutcome]) -> dict[str, dict[str, int]]:
     by_table: dict[str, dict[str, int]] = {}
     for outcome in outcomes:
-        counts = by_table.setdefault(outcome.table_name or "(unknown)", {
-            "files": 0, "loaded_files": 0, "rejected_files": 0, "rows_received": 0, "rows_loaded": 0,
-            "rows_quarantined": 0})
+        counts = by_table.setdefault(
+            outcome.table_name or "(unknown)",
+            {
+                "files": 0,
+                "loaded_files": 0,
+                "rejected_files": 0,
+                "rows_received": 0,
+                "rows_loaded": 0,
+                "rows_quarantined": 0,
+            },
+        )
         counts["files"] += 1
         counts["loaded_files"] += outcome.status == "loaded"
         counts["rejected_files"] += outcome.status == "rejected"
@@ -51,11 +58,19 @@ def summarise(outcomes: list[FileOutcome]) -> dict[str, dict[str, int]]:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(MANIFEST_KEY, description="Manifest of every file seen: sha256, version, status, row counts.",
-                     deps=REFERENCE_DEPS, owners=["team:data-engineering"]),
+        dg.AssetSpec(
+            MANIFEST_KEY,
+            description="Manifest of every file seen: sha256, version, status, row counts.",
+            deps=REFERENCE_DEPS,
+            owners=["team:data-engineering"],
+        ),
         *[
-            dg.AssetSpec(key, description=f"Loaded rows of {table} (all versions), NHS numbers pseudonymised.",
-                         deps=REFERENCE_DEPS, owners=["team:data-engineering"])
+            dg.AssetSpec(
+                key,
+                description=f"Loaded rows of {table} (all versions), NHS numbers pseudonymised.",
+                deps=REFERENCE_DEPS,
+                owners=["team:data-engineering"],
+            )
             for table, key in RAW_KEYS.items()
         ],
     ],

@@ -1,6 +1,5 @@
 """Report assets: files written to $SPRX_OUTPUT from the marts."""
 
-
 import csv
 from datetime import date
 from pathlib import Path
@@ -12,8 +11,14 @@ from orchestration.resources import WarehouseResource
 from orchestration.settings import get_settings
 
 REFERRALS_PER_PCN_COLUMNS = [
-    "month_start", "pcn_code", "pcn_name", "referrals_received", "people_referred", "referrals_declined",
-    "registered_patients", "referrals_per_1000_patients",
+    "month_start",
+    "pcn_code",
+    "pcn_name",
+    "referrals_received",
+    "people_referred",
+    "referrals_declined",
+    "registered_patients",
+    "referrals_per_1000_patients",
 ]
 
 
@@ -44,18 +49,30 @@ def referrals_per_pcn_csv(context: dg.AssetExecutionContext, warehouse: Warehous
     written: list[str] = []
     rows_total = 0
     with warehouse.reader() as con:
-        months = [m for (m,) in con.execute(
-            "SELECT DISTINCT month_start FROM marts.pcn_referrals_monthly WHERE month_start >= ? AND month_start < ? "
-            "ORDER BY month_start", [start, end]).fetchall()]
+        months = [
+            m
+            for (m,) in con.execute(
+                "SELECT DISTINCT month_start FROM marts.pcn_referrals_monthly "
+                "WHERE month_start >= ? AND month_start < ? "
+                "ORDER BY month_start",
+                [start, end],
+            ).fetchall()
+        ]
         for month in months:
             rows = con.execute(
                 f"SELECT {', '.join(REFERRALS_PER_PCN_COLUMNS)} FROM marts.pcn_referrals_monthly "
-                "WHERE month_start = ? ORDER BY pcn_code", [month]).fetchall()
+                "WHERE month_start = ? ORDER BY pcn_code",
+                [month],
+            ).fetchall()
             written.append(str(write_referrals_per_pcn(rows, month, folder)))
             rows_total += len(rows)
-    return dg.MaterializeResult(metadata={
-        "files": dg.MetadataValue.json(written), "rows": rows_total, "folder": dg.MetadataValue.path(str(folder)),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "files": dg.MetadataValue.json(written),
+            "rows": rows_total,
+            "folder": dg.MetadataValue.path(str(folder)),
+        }
+    )
 
 
 def months_in(start: date, end: date) -> list[date]:
@@ -87,8 +104,10 @@ def submitter_feedback(context: dg.AssetExecutionContext, warehouse: WarehouseRe
         for month in months_in(start, end):
             packs += build_submitter_feedback(con, month, output)
     to_fix = sum(pack.counts.rows_to_correct for pack in packs)
-    return dg.MaterializeResult(metadata={
-        "packs": len(packs),
-        "rows_to_correct": to_fix,
-        "folder": dg.MetadataValue.path(str(output / "feedback")),
-    })
+    return dg.MaterializeResult(
+        metadata={
+            "packs": len(packs),
+            "rows_to_correct": to_fix,
+            "folder": dg.MetadataValue.path(str(output / "feedback")),
+        }
+    )

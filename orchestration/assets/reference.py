@@ -1,6 +1,5 @@
 """Reference assets: the official ODS / NHS Digital files in $SPRX_LANDING/reference → ref.*."""
 
-
 import dagster as dg
 
 from orchestration.reference.loaders import load_reference_folder

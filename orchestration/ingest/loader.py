@@ -108,8 +108,9 @@ class Ingestor:
 
     # ---- manifest -------------------------------------------------------------------------
     def already_processed(self, file_name: str, sha256: str) -> bool:
-        return bool(scalar(self.con, "SELECT count(*) FROM meta.files WHERE file_name = ? AND sha256 = ?",
-                           [file_name, sha256]))
+        return bool(
+            scalar(self.con, "SELECT count(*) FROM meta.files WHERE file_name = ? AND sha256 = ?", [file_name, sha256])
+        )
 
     def _next_file_id(self) -> int:
         return int(scalar(self.con, "SELECT nextval('meta.file_id_seq')"))
@@ -128,10 +129,24 @@ class Ingestor:
         self.con.execute(
             "INSERT INTO meta.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                outcome.file_id, outcome.file_name, outcome.sheet_name, sha256, size, outcome.table_name,
-                outcome.submitter_code, outcome.period, outcome.version, outcome.status, outcome.reason_code,
-                outcome.rows_received, outcome.rows_loaded, outcome.rows_quarantined, now,
-                now if outcome.status == "loaded" else None, converted_from, outcome.message,
+                outcome.file_id,
+                outcome.file_name,
+                outcome.sheet_name,
+                sha256,
+                size,
+                outcome.table_name,
+                outcome.submitter_code,
+                outcome.period,
+                outcome.version,
+                outcome.status,
+                outcome.reason_code,
+                outcome.rows_received,
+                outcome.rows_loaded,
+                outcome.rows_quarantined,
+                now,
+                now if outcome.status == "loaded" else None,
+                converted_from,
+                outcome.message,
             ],
         )
 
@@ -159,8 +174,19 @@ class Ingestor:
         )
         if earlier:
             outcome = FileOutcome(
-                self._next_file_id(), file_name, None, None, None, None, None, "duplicate", "DUPLICATE_FILE",
-                0, 0, 0, f"{file_name}: the same bytes were already received as {earlier}; nothing loaded again",
+                self._next_file_id(),
+                file_name,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "duplicate",
+                "DUPLICATE_FILE",
+                0,
+                0,
+                0,
+                f"{file_name}: the same bytes were already received as {earlier}; nothing loaded again",
             )
             self._record(outcome, digest, len(data), None)
             return [outcome]
@@ -192,9 +218,19 @@ class Ingestor:
         file_id = self._next_file_id()
         self._quarantine_malformed(file_id, file_name, table, malformed, rejection.reason_code)
         outcome = FileOutcome(
-            file_id, file_name, None, table, submitted.submitter if submitted else None,
-            submitted.period if submitted else None, None, "rejected", rejection.reason_code,
-            len(malformed), 0, len(malformed), rejection.message,
+            file_id,
+            file_name,
+            None,
+            table,
+            submitted.submitter if submitted else None,
+            submitted.period if submitted else None,
+            None,
+            "rejected",
+            rejection.reason_code,
+            len(malformed),
+            0,
+            len(malformed),
+            rejection.message,
         )
         self._record(outcome, digest, len(data), converted_from)
         return outcome
@@ -208,8 +244,17 @@ class Ingestor:
         self.con.executemany(
             "INSERT INTO quarantine.rows VALUES (?, ?, ?, ?, ?, NULL, ?, ?, 1, ?, ?)",
             [
-                [file_id, file_name, table, m.record_number, m.line_number, reason_code,
-                 mask_identifiers(m.message), mask_identifiers(m.text)[:2000], now]
+                [
+                    file_id,
+                    file_name,
+                    table,
+                    m.record_number,
+                    m.line_number,
+                    reason_code,
+                    mask_identifiers(m.message),
+                    mask_identifiers(m.text)[:2000],
+                    now,
+                ]
                 for m in malformed
             ],
         )
@@ -223,27 +268,44 @@ class Ingestor:
         file_id = self._next_file_id()
         version = self._next_version(contract.table, submitted.submitter, submitted.period)
         base = dict(
-            file_id=file_id, file_name=file_name, sheet_name=parsed.sheet_name, table_name=contract.table,
-            submitter_code=submitted.submitter, period=submitted.period, version=version,
+            file_id=file_id,
+            file_name=file_name,
+            sheet_name=parsed.sheet_name,
+            table_name=contract.table,
+            submitter_code=submitted.submitter,
+            period=submitted.period,
+            version=version,
         )
         if parsed.rejection is not None:
-            self._quarantine_malformed(file_id, file_name, contract.table, parsed.malformed, parsed.rejection.reason_code)
+            self._quarantine_malformed(
+                file_id, file_name, contract.table, parsed.malformed, parsed.rejection.reason_code
+            )
             outcome = FileOutcome(
-                **base, status="rejected", reason_code=parsed.rejection.reason_code,
-                rows_received=len(parsed.malformed), rows_loaded=0, rows_quarantined=len(parsed.malformed),
+                **base,
+                status="rejected",
+                reason_code=parsed.rejection.reason_code,
+                rows_received=len(parsed.malformed),
+                rows_loaded=0,
+                rows_quarantined=len(parsed.malformed),
                 message=parsed.rejection.message,
             )
             self._record(outcome, digest, size, parsed.converted_from)
             return outcome
 
-        context = BatchContext(file_name=where, submitter=submitted.submitter, period_start=submitted.period,
-                               period_end=month_end(submitted.period), today=self.today)
+        context = BatchContext(
+            file_name=where,
+            submitter=submitted.submitter,
+            period_start=submitted.period,
+            period_end=month_end(submitted.period),
+            today=self.today,
+        )
         bad_rows = self._validate(contract, parsed, context)
         received = parsed.rows_received
         bad_total = bad_rows + len(parsed.malformed)
         rejected = received > 0 and bad_total / received > self.threshold
         self._register_pseudonyms(contract)
-        self._quarantine_checked(file_id, file_name, where, contract, all_rows=rejected)
+        if bad_rows or rejected:
+            self._quarantine_checked(file_id, file_name, where, contract, all_rows=rejected)
         self._quarantine_malformed(file_id, file_name, contract.table, parsed.malformed, "WRONG_FIELD_COUNT")
         if rejected:
             loaded = 0
@@ -263,8 +325,13 @@ class Ingestor:
         self.con.unregister("batch")
         self.con.unregister("pseudonyms")
         outcome = FileOutcome(
-            **base, status=status, reason_code=reason, rows_received=received, rows_loaded=loaded,
-            rows_quarantined=received - loaded, message=message,
+            **base,
+            status=status,
+            reason_code=reason,
+            rows_received=received,
+            rows_loaded=loaded,
+            rows_quarantined=received - loaded,
+            message=message,
         )
         self._record(outcome, digest, size, parsed.converted_from)
         if status == "loaded":
@@ -295,7 +362,9 @@ class Ingestor:
             }
         self.con.execute("CREATE OR REPLACE TEMP TABLE sctid_check (code VARCHAR, valid BOOLEAN)")
         if codes:
-            self.con.executemany("INSERT INTO sctid_check VALUES (?, ?)", [[c, is_valid_sctid(c)] for c in sorted(codes)])
+            self.con.executemany(
+                "INSERT INTO sctid_check VALUES (?, ?)", [[c, is_valid_sctid(c)] for c in sorted(codes)]
+            )
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {validation_sql(contract, context, 'batch')}")
         return int(scalar(self.con, "SELECT count(*) FROM checked WHERE len(errors) > 0"))
 
@@ -336,8 +405,10 @@ class Ingestor:
             SELECT {file_id}, {sql_literal(file_name)}, {sql_literal(contract.table)}, record_number, line_number,
               CASE WHEN len(errors) > 0 THEN split_part({first}, {sep}, 1) END,
               CASE WHEN len(errors) > 0 THEN split_part({first}, {sep}, 2) ELSE 'FILE_REJECTED' END,
-              CASE WHEN len(errors) > 0 THEN {sql_literal(where)} || ': row ' || record_number || ' (line ' || line_number || '): '
-                || array_to_string(list_transform(errors, lambda e: split_part(e, {sep}, 1) || ' ' || split_part(e, {sep}, 3)
+              CASE WHEN len(errors) > 0
+                THEN {sql_literal(where)} || ': row ' || record_number || ' (line ' || line_number || '): '
+                || array_to_string(list_transform(errors,
+                   lambda e: split_part(e, {sep}, 1) || ' ' || split_part(e, {sep}, 3)
                    || ' [' || split_part(e, {sep}, 2) || ']'), '; ')
                 ELSE {rejected_message} END,
               greatest(len(errors), 1),

@@ -63,7 +63,9 @@ def decode_text(data: bytes, file_name: str) -> tuple[str, str | None]:
         try:
             return data.decode("utf-16"), "UTF-16"
         except UnicodeDecodeError as error:
-            raise FileRejected("BAD_ENCODING", f"{file_name}: starts with a UTF-16 mark but is not valid UTF-16") from error
+            raise FileRejected(
+                "BAD_ENCODING", f"{file_name}: starts with a UTF-16 mark but is not valid UTF-16"
+            ) from error
     if b"\x00" in data:
         raise FileRejected(
             "BAD_ENCODING",
@@ -194,8 +196,7 @@ def read_csv(data: bytes, submitted: SubmittedName, file_name: str) -> ParsedTab
     if table.rows_received == 0:
         raise FileRejected(
             "HEADER_ONLY",
-            f"{file_name}: the file has a header but no data rows; send a file only when there "
-            "are rows for the month",
+            f"{file_name}: the file has a header but no data rows; send a file only when there are rows for the month",
         )
     return table
 
@@ -263,8 +264,13 @@ def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[Par
                     header, header_line = list(row), line_number
                     break
             if header is None:
-                tables.append(_rejected_sheet(table_name, sheet_name, FileRejected(
-                    "NO_HEADER", f"{where}: the sheet is empty (no header row)")))
+                tables.append(
+                    _rejected_sheet(
+                        table_name,
+                        sheet_name,
+                        FileRejected("NO_HEADER", f"{where}: the sheet is empty (no header row)"),
+                    )
+                )
                 continue
             while header and _clean(header[-1]) is None:  # trailing empty header cells
                 header.pop()
@@ -273,8 +279,11 @@ def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[Par
             except FileRejected as rejection:
                 sheet = _rejected_sheet(table_name, sheet_name, rejection)
                 for number, (line_number, row) in enumerate(
-                    ((n, r) for n, r in enumerate(rows, start=header_line + 1)
-                     if any(_clean(v) is not None for v in r)),
+                    (
+                        (n, r)
+                        for n, r in enumerate(rows, start=header_line + 1)
+                        if any(_clean(v) is not None for v in r)
+                    ),
                     start=1,
                 ):
                     text = ",".join(_clean(v) or "" for v in row)
@@ -295,7 +304,8 @@ def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[Par
                 builder.add(record_number, line_number, values, ",".join(_clean(v) or "" for v in values))
             if builder.table.rows_received == 0:
                 builder.table.rejection = FileRejected(
-                    "HEADER_ONLY", f"{where}: the sheet has a header but no data rows")
+                    "HEADER_ONLY", f"{where}: the sheet has a header but no data rows"
+                )
             tables.append(builder.table)
         return tables
     finally:

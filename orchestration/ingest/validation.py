@@ -81,17 +81,41 @@ def column_checks(column: Column, context: BatchContext, submitter_column: str) 
     if column.required:
         checks.append(_error(name, "MISSING_REQUIRED", f"{name} IS NULL", sql_literal("a value is required")))
     if column.max_length:
-        checks.append(_error(name, "TOO_LONG", f"{present} AND length({name}) > {column.max_length}",
-                             sql_literal(f"longer than {column.max_length} characters")))
+        checks.append(
+            _error(
+                name,
+                "TOO_LONG",
+                f"{present} AND length({name}) > {column.max_length}",
+                sql_literal(f"longer than {column.max_length} characters"),
+            )
+        )
     if column.type == "nhs_number":
-        checks.append(_error(name, "INVALID_NHS_NUMBER", f"{present} AND NOT {_nhs_valid(name)}",
-                             sql_literal("not a valid NHS number (10 digits, modulus 11 check digit)")))
+        checks.append(
+            _error(
+                name,
+                "INVALID_NHS_NUMBER",
+                f"{present} AND NOT {_nhs_valid(name)}",
+                sql_literal("not a valid NHS number (10 digits, modulus 11 check digit)"),
+            )
+        )
     if column.type == "integer":
-        checks.append(_error(name, "BAD_TYPE", f"{present} AND NOT regexp_full_match({name}, '-?[0-9]{{1,9}}')",
-                             _shown(name) + " || ' is not a whole number'"))
+        checks.append(
+            _error(
+                name,
+                "BAD_TYPE",
+                f"{present} AND NOT regexp_full_match({name}, '-?[0-9]{{1,9}}')",
+                _shown(name) + " || ' is not a whole number'",
+            )
+        )
     if column.type == "decimal":
-        checks.append(_error(name, "BAD_TYPE", f"{present} AND NOT regexp_full_match({name}, '-?[0-9]{{1,12}}(\\.[0-9]{{1,2}})?')",
-                             _shown(name) + " || ' is not an amount like 1234.50 (no commas or £)'"))
+        checks.append(
+            _error(
+                name,
+                "BAD_TYPE",
+                f"{present} AND NOT regexp_full_match({name}, '-?[0-9]{{1,12}}(\\.[0-9]{{1,2}})?')",
+                _shown(name) + " || ' is not an amount like 1234.50 (no commas or £)'",
+            )
+        )
     if column.type in {"integer", "decimal"} and (column.min is not None or column.max is not None):
         number = f"TRY_CAST({name} AS DOUBLE)"
         bounds = []
@@ -99,64 +123,142 @@ def column_checks(column: Column, context: BatchContext, submitter_column: str) 
             bounds.append(f"{number} < {column.min}")
         if column.max is not None:
             bounds.append(f"{number} > {column.max}")
-        checks.append(_error(name, "OUT_OF_RANGE", f"{present} AND ({' OR '.join(bounds)})",
-                             _shown(name) + f" || ' is outside {column.min:g}–{column.max:g}'"))
+        checks.append(
+            _error(
+                name,
+                "OUT_OF_RANGE",
+                f"{present} AND ({' OR '.join(bounds)})",
+                _shown(name) + f" || ' is outside {column.min:g}–{column.max:g}'",
+            )
+        )
     if column.type == "date":
         as_date = f"TRY_CAST({name} AS DATE)"
         is_iso = f"regexp_full_match({name}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}')"
-        checks.append(_error(name, "BAD_DATE", f"{present} AND (NOT {is_iso} OR {as_date} IS NULL)",
-                             _shown(name) + " || ' is not a date YYYY-MM-DD'"))
+        checks.append(
+            _error(
+                name,
+                "BAD_DATE",
+                f"{present} AND (NOT {is_iso} OR {as_date} IS NULL)",
+                _shown(name) + " || ' is not a date YYYY-MM-DD'",
+            )
+        )
         good = f"{present} AND {is_iso} AND {as_date} IS NOT NULL"
-        checks.append(_error(name, "FUTURE_DATE", f"{good} AND {as_date} > DATE '{context.today}'",
-                             _shown(name) + f" || ' is after today ({context.today})'"))
+        checks.append(
+            _error(
+                name,
+                "FUTURE_DATE",
+                f"{good} AND {as_date} > DATE '{context.today}'",
+                _shown(name) + f" || ' is after today ({context.today})'",
+            )
+        )
         not_future = f"{as_date} <= DATE '{context.today}'"
         if column.date_rule == "in_period":
-            checks.append(_error(
-                name, "DATE_OUTSIDE_PERIOD",
-                f"{good} AND {not_future} AND ({as_date} < DATE '{context.period_start}' OR {as_date} > DATE '{context.period_end}')",
-                _shown(name) + f" || ' is outside the reporting month {context.period_start:%Y-%m}'"))
+            checks.append(
+                _error(
+                    name,
+                    "DATE_OUTSIDE_PERIOD",
+                    f"{good} AND {not_future} AND "
+                    f"({as_date} < DATE '{context.period_start}' OR {as_date} > DATE '{context.period_end}')",
+                    _shown(name) + f" || ' is outside the reporting month {context.period_start:%Y-%m}'",
+                )
+            )
         elif column.date_rule == "not_after_period":
-            checks.append(_error(
-                name, "DATE_OUTSIDE_PERIOD",
-                f"{good} AND {not_future} AND {as_date} > DATE '{context.period_end}'",
-                _shown(name) + f" || ' is after the reporting month {context.period_start:%Y-%m}'"))
+            checks.append(
+                _error(
+                    name,
+                    "DATE_OUTSIDE_PERIOD",
+                    f"{good} AND {not_future} AND {as_date} > DATE '{context.period_end}'",
+                    _shown(name) + f" || ' is after the reporting month {context.period_start:%Y-%m}'",
+                )
+            )
     if column.type == "month":
-        checks.append(_error(name, "BAD_DATE", f"{present} AND TRY_CAST({name} || '-01' AS DATE) IS NULL",
-                             _shown(name) + " || ' is not a month YYYY-MM'"))
+        checks.append(
+            _error(
+                name,
+                "BAD_DATE",
+                f"{present} AND TRY_CAST({name} || '-01' AS DATE) IS NULL",
+                _shown(name) + " || ' is not a month YYYY-MM'",
+            )
+        )
         if column.date_rule == "in_period":
-            checks.append(_error(
-                name, "DATE_OUTSIDE_PERIOD",
-                f"{present} AND TRY_CAST({name} || '-01' AS DATE) <> DATE '{context.period_start}'",
-                _shown(name) + f" || ' is not the reporting month {context.period_start:%Y-%m}'"))
+            checks.append(
+                _error(
+                    name,
+                    "DATE_OUTSIDE_PERIOD",
+                    f"{present} AND TRY_CAST({name} || '-01' AS DATE) <> DATE '{context.period_start}'",
+                    _shown(name) + f" || ' is not the reporting month {context.period_start:%Y-%m}'",
+                )
+            )
     if column.pattern:
         pattern = sql_literal(column.pattern.removeprefix("^").removesuffix("$"))
-        checks.append(_error(name, "PATTERN_MISMATCH", f"{present} AND NOT regexp_full_match({name}, {pattern})",
-                             _shown(name) + f" || ' does not match {column.pattern}'"))
+        checks.append(
+            _error(
+                name,
+                "PATTERN_MISMATCH",
+                f"{present} AND NOT regexp_full_match({name}, {pattern})",
+                _shown(name) + f" || ' does not match {column.pattern}'",
+            )
+        )
     if column.allowed and column.multi:
         values = ", ".join(sql_literal(v) for v in column.allowed)
         separator = sql_literal(column.multi)
         bad = f"len(list_filter(string_split({name}, {separator}), lambda x: x NOT IN ({values}))) > 0"
-        checks.append(_error(name, "UNKNOWN_CODE", f"{present} AND {bad}",
-                             _shown(name) + f" || ' has a value not in: {', '.join(column.allowed)}'"))
+        checks.append(
+            _error(
+                name,
+                "UNKNOWN_CODE",
+                f"{present} AND {bad}",
+                _shown(name) + f" || ' has a value not in: {', '.join(column.allowed)}'",
+            )
+        )
     elif column.allowed:
         values = ", ".join(sql_literal(v) for v in column.allowed)
-        checks.append(_error(name, "UNKNOWN_CODE", f"{present} AND {name} NOT IN ({values})",
-                             _shown(name) + f" || ' is not one of: {', '.join(column.allowed)}'"))
+        checks.append(
+            _error(
+                name,
+                "UNKNOWN_CODE",
+                f"{present} AND {name} NOT IN ({values})",
+                _shown(name) + f" || ' is not one of: {', '.join(column.allowed)}'",
+            )
+        )
     if column.type == "snomed":
-        checks.append(_error(name, "INVALID_SNOMED", f"{present} AND {name} IN (SELECT code FROM sctid_check WHERE NOT valid)",
-                             _shown(name) + " || ' is not a SNOMED CT identifier (check digit fails)'"))
+        checks.append(
+            _error(
+                name,
+                "INVALID_SNOMED",
+                f"{present} AND {name} IN (SELECT code FROM sctid_check WHERE NOT valid)",
+                _shown(name) + " || ' is not a SNOMED CT identifier (check digit fails)'",
+            )
+        )
     if column.references == "snomed_codelist":
-        checks.append(_error(
-            name, "NOT_IN_CODELIST",
-            f"{present} AND {name} NOT IN (SELECT code FROM ref.snomed_codelist) AND {name} IN (SELECT code FROM sctid_check WHERE valid)",
-            _shown(name) + " || ' is not in the social prescribing codelist'"))
+        checks.append(
+            _error(
+                name,
+                "NOT_IN_CODELIST",
+                f"{present} AND {name} NOT IN (SELECT code FROM ref.snomed_codelist) "
+                f"AND {name} IN (SELECT code FROM sctid_check WHERE valid)",
+                _shown(name) + " || ' is not in the social prescribing codelist'",
+            )
+        )
     elif column.references:
         table, key, reason, what = _REFERENCE_TABLES[column.references]
-        checks.append(_error(name, reason, f"{present} AND {name} NOT IN (SELECT {key} FROM {table})",
-                             _shown(name) + f" || ' is not {what}'"))
+        checks.append(
+            _error(
+                name,
+                reason,
+                f"{present} AND {name} NOT IN (SELECT {key} FROM {table})",
+                _shown(name) + f" || ' is not {what}'",
+            )
+        )
     if name == submitter_column:
-        checks.append(_error(name, "SUBMITTER_MISMATCH", f"{present} AND {name} <> {sql_literal(context.submitter)}",
-                             _shown(name) + f" || ' is not the submitter {context.submitter} named in the file name'"))
+        checks.append(
+            _error(
+                name,
+                "SUBMITTER_MISMATCH",
+                f"{present} AND {name} <> {sql_literal(context.submitter)}",
+                _shown(name) + f" || ' is not the submitter {context.submitter} named in the file name'",
+            )
+        )
     return checks
 
 
@@ -166,31 +268,61 @@ def row_rule_checks(contract: Contract) -> list[str]:
         kind = rule["kind"]
         if kind == "not_before":
             column, other = rule["column"], rule["other"]
-            checks.append(_error(
-                column, "DATE_ORDER",
-                f"TRY_CAST({column} AS DATE) < TRY_CAST({other} AS DATE)",
-                _shown(column) + f" || ' is before {other} ' || {_shown(other)}"))
+            checks.append(
+                _error(
+                    column,
+                    "DATE_ORDER",
+                    f"TRY_CAST({column} AS DATE) < TRY_CAST({other} AS DATE)",
+                    _shown(column) + f" || ' is before {other} ' || {_shown(other)}",
+                )
+            )
         elif kind == "required_with":
             column, other = rule["column"], rule["other"]
-            checks.append(_error(column, "MISSING_REQUIRED", f"{other} IS NOT NULL AND {column} IS NULL",
-                                 sql_literal(f"a value is required when {other} is given")))
+            checks.append(
+                _error(
+                    column,
+                    "MISSING_REQUIRED",
+                    f"{other} IS NOT NULL AND {column} IS NULL",
+                    sql_literal(f"a value is required when {other} is given"),
+                )
+            )
         elif kind == "instrument_items":
             for instrument in contract.instruments.values():
                 is_it = f"instrument = {sql_literal(instrument.name)}"
                 for item in range(1, 8):
                     column = f"item_{item}"
                     if item > instrument.items:
-                        checks.append(_error(column, "ITEM_NOT_IN_INSTRUMENT", f"{is_it} AND {column} IS NOT NULL",
-                                             sql_literal(f"{instrument.name} has {instrument.items} items; item {item} must be empty")))
+                        checks.append(
+                            _error(
+                                column,
+                                "ITEM_NOT_IN_INSTRUMENT",
+                                f"{is_it} AND {column} IS NOT NULL",
+                                sql_literal(
+                                    f"{instrument.name} has {instrument.items} items; item {item} must be empty"
+                                ),
+                            )
+                        )
                     else:
                         score = f"TRY_CAST({column} AS INTEGER)"
-                        checks.append(_error(
-                            column, "OUT_OF_RANGE_SCORE",
-                            f"{is_it} AND {score} IS NOT NULL AND ({score} < {instrument.min} OR {score} > {instrument.max})",
-                            _shown(column) + f" || ' is outside {instrument.name} item range {instrument.min}–{instrument.max}'"))
+                        checks.append(
+                            _error(
+                                column,
+                                "OUT_OF_RANGE_SCORE",
+                                f"{is_it} AND {score} IS NOT NULL "
+                                f"AND ({score} < {instrument.min} OR {score} > {instrument.max})",
+                                _shown(column)
+                                + f" || ' is outside {instrument.name} item range {instrument.min}–{instrument.max}'",
+                            )
+                        )
                 if not instrument.vas:
-                    checks.append(_error("eq5d_vas", "ITEM_NOT_IN_INSTRUMENT", f"{is_it} AND eq5d_vas IS NOT NULL",
-                                         sql_literal(f"eq5d_vas is for EQ5D5L only, not {instrument.name}")))
+                    checks.append(
+                        _error(
+                            "eq5d_vas",
+                            "ITEM_NOT_IN_INSTRUMENT",
+                            f"{is_it} AND eq5d_vas IS NOT NULL",
+                            sql_literal(f"eq5d_vas is for EQ5D5L only, not {instrument.name}"),
+                        )
+                    )
     return checks
 
 
@@ -198,8 +330,12 @@ def key_check(contract: Contract) -> str | None:
     if not contract.key:
         return None
     key_list = ", ".join(contract.key)
-    return _error(contract.key[0], "DUPLICATE_KEY", "duplicate_rank > 1",
-                  sql_literal(f"another row of this file has the same {key_list}"))
+    return _error(
+        contract.key[0],
+        "DUPLICATE_KEY",
+        "duplicate_rank > 1",
+        sql_literal(f"another row of this file has the same {key_list}"),
+    )
 
 
 def validation_sql(contract: Contract, context: BatchContext, source: str) -> str:
@@ -224,7 +360,7 @@ WITH normalised AS (
 )
 SELECT * EXCLUDE (duplicate_rank),
   list_filter([
-    {(','+chr(10)+'    ').join(checks)}
+    {("," + chr(10) + "    ").join(checks)}
   ], lambda x: x IS NOT NULL) AS errors
 FROM ranked
 """

@@ -32,8 +32,7 @@ log = logging.getLogger(__name__)
 csv.field_size_limit(1 << 20)
 
 _CSV_OPTIONS = (
-    "delim=',', quote='\"', escape='\"', auto_detect=false, strict_mode=true, "
-    "null_padding=false, all_varchar=true"
+    "delim=',', quote='\"', escape='\"', auto_detect=false, strict_mode=true, null_padding=false, all_varchar=true"
 )
 _UTF8_ADVICE = "save it as CSV UTF-8"
 
@@ -81,8 +80,7 @@ def _decode(data: bytes, path: Path) -> tuple[str | None, str]:
         except UnicodeDecodeError:
             raise ReferenceFileError(
                 path,
-                f"line {line}: byte 0x{byte} is neither UTF-8 nor Windows-1252 text; "
-                + _UTF8_ADVICE,
+                f"line {line}: byte 0x{byte} is neither UTF-8 nor Windows-1252 text; " + _UTF8_ADVICE,
             ) from error
         controls = {c for c in text if unicodedata.category(c) == "Cc" and c not in "\t\r\n"}
         if controls:
@@ -159,9 +157,7 @@ def _explain_csv_error(
     return ReferenceFileError(src.original, f"cannot be read as CSV ({first}); expected {expected}")
 
 
-def read_csv_strings(
-    src: TextFile, names: list[str], *, has_header: bool, expected: str
-) -> pa.Table:
+def read_csv_strings(src: TextFile, names: list[str], *, has_header: bool, expected: str) -> pa.Table:
     """All records as string columns named `names`, plus `_rec`; a ragged record names its line."""
     columns = "{" + ", ".join(f"'{name}': 'VARCHAR'" for name in names) + "}"
     sql = f"SELECT * FROM read_csv(?, header={str(has_header).lower()}, columns={columns}, "
@@ -203,9 +199,7 @@ class Sheet:
     table: pa.Table
 
 
-def read_xlsx_sheet(
-    path: Path, accept: Callable[[list[str]], bool], expected: str, scan_rows: int = 20
-) -> Sheet:
+def read_xlsx_sheet(path: Path, accept: Callable[[list[str]], bool], expected: str, scan_rows: int = 20) -> Sheet:
     """The first sheet with a header row (within its first rows) that `accept` recognises."""
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -244,17 +238,13 @@ def read_xlsx_sheet(
                 for column, cell in zip(values, cells_or_none, strict=False):
                     column.append(cell)
                 records.append(number)
-            arrays = {
-                f"c{i}": pa.array(column, type=pa.string()) for i, column in enumerate(values)
-            }
+            arrays = {f"c{i}": pa.array(column, type=pa.string()) for i, column in enumerate(values)}
             arrays[REC] = pa.array(records, type=pa.int64())
             return Sheet(sheet.title, header, pa.table(arrays))
     finally:
         workbook.close()
     sheets = ", ".join(f"'{s}'" for s in workbook.sheetnames)
-    raise ReferenceFileError(
-        path, f"no sheet has the expected header row (sheets: {sheets}); expected {expected}"
-    )
+    raise ReferenceFileError(path, f"no sheet has the expected header row (sheets: {sheets}); expected {expected}")
 
 
 def is_xlsx(path: Path) -> bool:

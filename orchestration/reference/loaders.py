@@ -91,9 +91,7 @@ class _Work:
 
     def check(self, table: str, bad: str, value: str, problem: str, expected: str) -> None:
         """Raise on the first record (in file order) where the SQL condition `bad` holds."""
-        row = _first_row(
-            self.con, f"SELECT {REC}, {value} FROM {table} WHERE {bad} ORDER BY {REC} LIMIT 1"
-        )
+        row = _first_row(self.con, f"SELECT {REC}, {value} FROM {table} WHERE {bad} ORDER BY {REC} LIMIT 1")
         if row is not None:
             shown = "(empty)" if row[1] is None else repr(row[1])
             self.fail(row[0], f"{problem} {shown}; expected {expected}")
@@ -233,10 +231,7 @@ PCN_HEADER = [
 _PCN_HEADERS = [
     [normalise_header(h) for h in PCN_HEADER],
     # before July 2022 the same file said CCG where it now says Sub ICB Location
-    [
-        normalise_header(h).replace("sub icb location", "ccg").replace("sub icb", "ccg")
-        for h in PCN_HEADER
-    ],
+    [normalise_header(h).replace("sub icb location", "ccg").replace("sub icb", "ccg") for h in PCN_HEADER],
 ]
 PCN_EXPECTED = (
     "the ODS epcncorepartnerdetails header: "
@@ -259,8 +254,7 @@ def read_pcn_membership(path: str | Path) -> pa.Table:
         if not _is_pcn_header(src.first_record):
             raise ReferenceFileError(
                 path,
-                f"line 1 is not the expected header ({','.join(src.first_record)[:200]}); "
-                f"expected {PCN_EXPECTED}",
+                f"line 1 is not the expected header ({','.join(src.first_record)[:200]}); expected {PCN_EXPECTED}",
             )
         names = [f"c{i}" for i in range(len(PCN_HEADER))]
         raw = read_csv_strings(src, names, has_header=True, expected=PCN_EXPECTED)
@@ -398,8 +392,7 @@ def read_list_sizes(path: str | Path) -> pa.Table:
         if header not in (LIST_SIZE_HEADER, LIST_SIZE_HEADER_PRE_2022):
             raise ReferenceFileError(
                 path,
-                f"unknown header {','.join(src.first_record)[:200]!r}; expected "
-                f"{LIST_SIZE_EXPECTED}",
+                f"unknown header {','.join(src.first_record)[:200]!r}; expected {LIST_SIZE_EXPECTED}",
             )
         names = ["publication", "extract_raw", "type", "sub_icb", "ons_sub_icb", "code",
                  "postcode", "sex", "age", "patients"]  # fmt: skip
@@ -446,8 +439,7 @@ def read_list_sizes(path: str | Path) -> pa.Table:
             )
             work.check(
                 "p",
-                "NOT regexp_full_match(coalesce(age_band, ''), "
-                "'ALL|[0-9]+|[0-9]+_[0-9]+|[0-9]+\\+')",
+                "NOT regexp_full_match(coalesce(age_band, ''), 'ALL|[0-9]+|[0-9]+_[0-9]+|[0-9]+\\+')",
                 "age_band",
                 "AGE is",
                 "ALL, a single year (0 … 95+) or a band such as 0_4, 95+",
@@ -525,9 +517,7 @@ def read_imd(path: str | Path) -> pa.Table:
         return _imd_rows(path, header, raw, _csv_locator(src, has_header=True))
 
 
-def _imd_rows(
-    path: Path, header: list[str], raw: pa.Table, locate: Callable[[int], str]
-) -> pa.Table:
+def _imd_rows(path: Path, header: list[str], raw: pa.Table, locate: Callable[[int], str]) -> pa.Table:
     columns = _imd_columns(header)
     lsoa_year = columns["lsoa_code"][1].group(1)
     edition = _EDITIONS[lsoa_year]
@@ -585,8 +575,7 @@ def _imd_rows(
         if duplicate is not None:
             work.fail(
                 duplicate[2],
-                f"LSOA {duplicate[0]} appears again (first at "
-                f"{work.locate(duplicate[1])}); expected one row per LSOA",
+                f"LSOA {duplicate[0]} appears again (first at {work.locate(duplicate[1])}); expected one row per LSOA",
             )
         return work.arrow(
             f"""
@@ -604,9 +593,7 @@ def _imd_rows(
 # --------------------------------------------------------------------------- providers (ours)
 
 PROVIDERS_HEADER = ["provider_code", "provider_name", "icb_code", "pcn_codes"]
-PROVIDERS_EXPECTED = (
-    "the header provider_code,provider_name,icb_code,pcn_codes (pcn_codes separated by ';')"
-)
+PROVIDERS_EXPECTED = "the header provider_code,provider_name,icb_code,pcn_codes (pcn_codes separated by ';')"
 
 
 class ProviderTables(NamedTuple):
@@ -684,20 +671,14 @@ def read_providers(path: str | Path) -> ProviderTables:
                 "a PCN code in pcn_codes is",
                 "U and 5 digits, such as U00070",
             )
-            providers = work.arrow(
-                f"SELECT provider_code, provider_name, icb_code FROM t ORDER BY {REC}"
-            )
-            provider_pcns = work.arrow(
-                f"SELECT provider_code, pcn_code FROM pp GROUP BY ALL ORDER BY min({REC}), 2"
-            )
+            providers = work.arrow(f"SELECT provider_code, provider_name, icb_code FROM t ORDER BY {REC}")
+            provider_pcns = work.arrow(f"SELECT provider_code, pcn_code FROM pp GROUP BY ALL ORDER BY min({REC}), 2")
             return ProviderTables(providers, provider_pcns)
 
 
 # --------------------------------------------------------------------------- SNOMED codelist seed
 
-SNOMED_EXPECTED = (
-    "a header with columns code and term, optionally sp_specific (other columns are ignored)"
-)
+SNOMED_EXPECTED = "a header with columns code and term, optionally sp_specific (other columns are ignored)"
 
 
 def read_snomed_codelist(path: str | Path) -> pa.Table:
@@ -734,8 +715,7 @@ def read_snomed_codelist(path: str | Path) -> pa.Table:
             work.check("t", "term IS NULL", "term", "term is", "the concept's term")
             duplicate = _first_row(
                 work.con,
-                f"SELECT code, min({REC}), max({REC}) FROM t GROUP BY code "
-                "HAVING count(*) > 1 ORDER BY 3 LIMIT 1",
+                f"SELECT code, min({REC}), max({REC}) FROM t GROUP BY code HAVING count(*) > 1 ORDER BY 3 LIMIT 1",
             )
             if duplicate is not None:
                 work.fail(
@@ -752,8 +732,7 @@ REQUIRED_KINDS = {
     "practices": "epraccur.csv (ODS)",
     "pcn_membership": "epcncorepartnerdetails.csv or ePCN.xlsx (ODS; a name containing 'epcn')",
     "list_sizes": (
-        "gp-reg-pat-prac-all.csv and/or gp-reg-pat-prac-quin-age.csv, "
-        "gp-reg-pat-prac-sing-age-*.csv (NHS Digital)"
+        "gp-reg-pat-prac-all.csv and/or gp-reg-pat-prac-quin-age.csv, gp-reg-pat-prac-sing-age-*.csv (NHS Digital)"
     ),
 }
 _SINGLE_KINDS = ("practices", "pcn_membership", "providers")
@@ -780,12 +759,9 @@ TABLE_DDL = {
         "imd_rank INTEGER NOT NULL, imd_decile INTEGER NOT NULL, imd_quintile INTEGER NOT NULL, "
         "imd_edition VARCHAR NOT NULL, PRIMARY KEY (imd_edition, lsoa_code)"
     ),
-    "providers": (
-        "provider_code VARCHAR PRIMARY KEY, provider_name VARCHAR NOT NULL, icb_code VARCHAR"
-    ),
+    "providers": ("provider_code VARCHAR PRIMARY KEY, provider_name VARCHAR NOT NULL, icb_code VARCHAR"),
     "provider_pcns": (
-        "provider_code VARCHAR NOT NULL, pcn_code VARCHAR NOT NULL, "
-        "PRIMARY KEY (provider_code, pcn_code)"
+        "provider_code VARCHAR NOT NULL, pcn_code VARCHAR NOT NULL, PRIMARY KEY (provider_code, pcn_code)"
     ),
     "snomed_codelist": "code VARCHAR PRIMARY KEY, term VARCHAR NOT NULL, sp_specific VARCHAR",
     "practice_hierarchy": (
@@ -819,9 +795,7 @@ def classify(path: Path) -> str | None:
     if name.startswith("providers") and suffix == ".csv":
         return "providers"
     if suffix in (".csv", ".xlsx") and (
-        name.startswith("imd")
-        or re.search(r"(^|[^a-z])iod", name)
-        or re.search(r"file_[17](?![0-9])", name)
+        name.startswith("imd") or re.search(r"(^|[^a-z])iod", name) or re.search(r"file_[17](?![0-9])", name)
     ):
         return "imd"
     return None
@@ -836,10 +810,7 @@ def _sha256(path: Path) -> str:
 
 
 def _with_file_index(tables: list[pa.Table]) -> pa.Table:
-    parts = [
-        t.append_column("_file", pa.array(np.full(t.num_rows, i, dtype=np.int64)))
-        for i, t in enumerate(tables)
-    ]
+    parts = [t.append_column("_file", pa.array(np.full(t.num_rows, i, dtype=np.int64))) for i, t in enumerate(tables)]
     return pa.concat_tables(parts)
 
 
@@ -933,9 +904,7 @@ def load_reference_folder(
     if missing:
         wanted = "; ".join(f"{kind}: {REQUIRED_KINDS[kind]}" for kind in missing)
         others = ", ".join(p.name for p in unrecognised) or "none"
-        raise ReferenceFileError(
-            folder, f"missing required reference files — {wanted} (unrecognised files: {others})"
-        )
+        raise ReferenceFileError(folder, f"missing required reference files — {wanted} (unrecognised files: {others})")
     for kind in _SINGLE_KINDS:
         if len(found.get(kind, [])) > 1:
             names = ", ".join(p.name for p in found[kind])
@@ -948,9 +917,7 @@ def load_reference_folder(
         loaded.append((path, kind, table.num_rows))
         return table
 
-    tables["practices"] = note(
-        found["practices"][0], "practices", read_epraccur(found["practices"][0])
-    )
+    tables["practices"] = note(found["practices"][0], "practices", read_epraccur(found["practices"][0]))
     tables["pcn_membership"] = note(
         found["pcn_membership"][0],
         "pcn_membership",
@@ -962,9 +929,7 @@ def load_reference_folder(
         imd = [note(p, "imd", read_imd(p)) for p in found["imd"]]
         tables["lsoa_imd"] = _combine_imd(imd, found["imd"])
     else:
-        log.warning(
-            "%s: no IMD file (imd*, *IoD*, File_1*, File_7*): ref.lsoa_imd is empty", folder
-        )
+        log.warning("%s: no IMD file (imd*, *IoD*, File_1*, File_7*): ref.lsoa_imd is empty", folder)
         tables["lsoa_imd"] = _empty("lsoa_imd")
     if "providers" in found:
         path = found["providers"][0]
@@ -976,9 +941,7 @@ def load_reference_folder(
         tables["providers"], tables["provider_pcns"] = _empty("providers"), _empty("provider_pcns")
     snomed_path = DEFAULT_SNOMED_CODELIST if snomed_codelist is None else Path(snomed_codelist)
     if snomed_path.is_file():
-        tables["snomed_codelist"] = note(
-            snomed_path, "snomed_codelist", read_snomed_codelist(snomed_path)
-        )
+        tables["snomed_codelist"] = note(snomed_path, "snomed_codelist", read_snomed_codelist(snomed_path))
     else:
         log.info("%s does not exist yet: ref.snomed_codelist left as it is", snomed_path)
 
@@ -996,9 +959,7 @@ def load_reference_folder(
     return LoadResult(counts, unrecognised)
 
 
-def _replace_ref_tables(
-    con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]
-) -> dict[str, int]:
+def _replace_ref_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> dict[str, int]:
     """Replace every given table and the derived ones atomically: all or nothing."""
     derived = {
         "pcns": """

@@ -38,8 +38,20 @@ ACCEPTED = ("loaded", "superseded")
 PERSONAL_COLUMNS = ("nhs_number", "date_of_birth", "lsoa_code")
 _NAME = re.compile(r"^[A-Za-z_]+?_(?P<submitter>[A-Za-z0-9]+)_(?P<period>\d{6})\.[A-Za-z0-9]+$")
 _NHS_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _STATUS_LABELS = {
     "loaded": "loaded",
     "partly loaded": "partly loaded",
@@ -250,8 +262,13 @@ def _period_of(text: str) -> date | None:
     return date(year, month, 1) if 1 <= month <= 12 and year >= 1 else None
 
 
-def attribute(file_name: str, submitter: str | None, period: date | None, original_submitter: str | None,
-              original_period: date | None) -> tuple[str, date] | None:
+def attribute(
+    file_name: str,
+    submitter: str | None,
+    period: date | None,
+    original_submitter: str | None,
+    original_period: date | None,
+) -> tuple[str, date] | None:
     """Whose file and which month: the manifest's values, else the file name's (files rejected before
     parsing, duplicates), else those of the file a duplicate repeats. None when nobody can be told."""
     match = _NAME.match(file_name)
@@ -281,12 +298,16 @@ def _read_rows(con: duckdb.DuckDBPyConnection, parts: list[_Part]) -> list[_Row]
 
 def _submitter_names(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """Organisation names from ref, where the reference data has them (optional: codes are enough)."""
-    columns = set(con.execute(
-        "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = 'ref'"
-    ).fetchall())
+    columns = set(
+        con.execute(
+            "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = 'ref'"
+        ).fetchall()
+    )
     names: dict[str, str] = {}
-    for table, key, name in (("practices", "practice_code", "practice_name"),
-                             ("providers", "provider_code", "provider_name")):
+    for table, key, name in (
+        ("practices", "practice_code", "practice_name"),
+        ("providers", "provider_code", "provider_name"),
+    ):
         if (f"{table}.{key}",) in columns and (f"{table}.{name}",) in columns:
             for code, label in con.execute(
                 f"SELECT {key}, {name} FROM ref.{table} WHERE {name} IS NOT NULL ORDER BY {key}"
@@ -313,8 +334,10 @@ def _explain(part: _Part) -> str:
     newer = part.replaced_by
     newer_text = f"version {newer.version} ({newer.file_name})" if newer and newer.version else "a later file"
     if part.status == "duplicate":
-        return ("Not loaded again: we had already received exactly the same file. Nothing to do, unless you "
-                "meant to send different data.")
+        return (
+            "Not loaded again: we had already received exactly the same file. Nothing to do, unless you "
+            "meant to send different data."
+        )
     if part.status == "superseded":
         return f"Loaded, then replaced by {newer_text}, which is the one now used. Nothing to do."
     if part.status == "rejected":
@@ -370,9 +393,11 @@ def _is_row_problem(row: _Row) -> bool:
 def headline(counts: FeedbackCounts, by_status: dict[str, int]) -> str:
     """`3 files received: 2 loaded, 1 rejected; 1,204 rows received, 1,190 loaded, 14 not loaded.`"""
     breakdown = ", ".join(f"{by_status[s]:,} {label}" for s, label in _STATUS_LABELS.items() if by_status.get(s))
-    return (f"{plural(counts.files_received, 'file')} received: {breakdown}; "
-            f"{plural(counts.rows_received, 'row')} received, {counts.rows_loaded:,} loaded, "
-            f"{counts.rows_not_loaded:,} not loaded.")
+    return (
+        f"{plural(counts.files_received, 'file')} received: {breakdown}; "
+        f"{plural(counts.rows_received, 'row')} received, {counts.rows_loaded:,} loaded, "
+        f"{counts.rows_not_loaded:,} not loaded."
+    )
 
 
 def action_line(counts: FeedbackCounts) -> str:
@@ -411,31 +436,70 @@ def _reason_groups(rows: list[_Row]) -> list[dict[str, Any]]:
     groups = []
     for code, members in sorted(grouped.items(), key=lambda item: (-len(item[1]), item[0])):
         columns = Counter((r.part.table_name, r.column) for r in members)
-        groups.append({
-            "code": code,
-            "description": describe(code),
-            "hint": hint(code),
-            "count": len(members),
-            "columns": [
-                {"table": table or "", "column": column or "(whole row)", "count": n,
-                 "guidance": column_guidance(table, column)}
-                for (table, column), n in sorted(columns.items(), key=lambda i: (-i[1], i[0][0] or "", i[0][1] or ""))
-            ],
-            "examples": [
-                {"file": r.part.file_name, "sheet": r.part.sheet_name or "", "line": r.line_number,
-                 "row": r.record_number, "column": r.column or "", "message": short_message(r)}
-                for r in members[:MAX_EXAMPLES]
-            ],
-            "more": max(0, len(members) - MAX_EXAMPLES),
-        })
+        groups.append(
+            {
+                "code": code,
+                "description": describe(code),
+                "hint": hint(code),
+                "count": len(members),
+                "columns": [
+                    {
+                        "table": table or "",
+                        "column": column or "(whole row)",
+                        "count": n,
+                        "guidance": column_guidance(table, column),
+                    }
+                    for (table, column), n in sorted(
+                        columns.items(), key=lambda i: (-i[1], i[0][0] or "", i[0][1] or "")
+                    )
+                ],
+                "examples": [
+                    {
+                        "file": r.part.file_name,
+                        "sheet": r.part.sheet_name or "",
+                        "line": r.line_number,
+                        "row": r.record_number,
+                        "column": r.column or "",
+                        "message": short_message(r),
+                    }
+                    for r in members[:MAX_EXAMPLES]
+                ],
+                "more": max(0, len(members) - MAX_EXAMPLES),
+            }
+        )
     return groups
 
 
 # ---- writing -------------------------------------------------------------------------------------
-ROWS_CSV_COLUMNS = ("file_name", "sheet_name", "table_name", "file_version", "row_number", "line_number", "column",
-                    "reason_code", "reason", "message", "problems_in_row", "what_to_do")
-FILES_CSV_COLUMNS = ("file_name", "sheet_name", "table_name", "version", "status", "what_it_means", "received_at",
-                     "rows_received", "rows_loaded", "rows_quarantined", "reason_code", "reason", "message")
+ROWS_CSV_COLUMNS = (
+    "file_name",
+    "sheet_name",
+    "table_name",
+    "file_version",
+    "row_number",
+    "line_number",
+    "column",
+    "reason_code",
+    "reason",
+    "message",
+    "problems_in_row",
+    "what_to_do",
+)
+FILES_CSV_COLUMNS = (
+    "file_name",
+    "sheet_name",
+    "table_name",
+    "version",
+    "status",
+    "what_it_means",
+    "received_at",
+    "rows_received",
+    "rows_loaded",
+    "rows_quarantined",
+    "reason_code",
+    "reason",
+    "message",
+)
 
 
 def _csv_bytes(columns: tuple[str, ...], records: list[list[object]]) -> bytes:
@@ -473,8 +537,9 @@ def _environment() -> Environment:
     return environment
 
 
-def _build_one(submitter: str, period: date, parts: list[_Part], rows: list[_Row], folder: Path,
-               name: str | None) -> FeedbackPack:
+def _build_one(
+    submitter: str, period: date, parts: list[_Part], rows: list[_Row], folder: Path, name: str | None
+) -> FeedbackPack:
     code = safe_code(submitter)
     stamp = f"{period:%Y%m}"
     rows_csv = folder / f"{code}_feedback_{stamp}.csv"
@@ -489,19 +554,63 @@ def _build_one(submitter: str, period: date, parts: list[_Part], rows: list[_Row
     to_resend = [p for p in parts if p.status == "rejected" and not p.replaced]
     counts, by_status = _counts(parts, rows, len(to_resend))
 
-    _write_atomic(rows_csv, _csv_bytes(ROWS_CSV_COLUMNS, [
-        [r.part.file_name, r.part.sheet_name, r.part.table_name, r.part.version, r.record_number, r.line_number,
-         r.column, r.reason_code, describe(r.reason_code), r.message, r.problems, _what_to_do(r)]
-        for r in rows
-    ]))
-    _write_atomic(files_csv, _csv_bytes(FILES_CSV_COLUMNS, [
-        [p.file_name, p.sheet_name, p.table_name, p.version, p.status, p.explanation,
-         p.received_at.isoformat(sep=" ", timespec="seconds"), p.rows_received, p.rows_loaded, p.rows_quarantined,
-         p.reason_code, describe(p.reason_code), p.message]
-        for p in parts
-    ]))
-    resubmit_names = sorted({p.file_name for p in parts if p.status != "duplicate" and not p.replaced
-                             and (p.status == "rejected" or p.rows_quarantined) and _NAME.match(p.file_name)})
+    _write_atomic(
+        rows_csv,
+        _csv_bytes(
+            ROWS_CSV_COLUMNS,
+            [
+                [
+                    r.part.file_name,
+                    r.part.sheet_name,
+                    r.part.table_name,
+                    r.part.version,
+                    r.record_number,
+                    r.line_number,
+                    r.column,
+                    r.reason_code,
+                    describe(r.reason_code),
+                    r.message,
+                    r.problems,
+                    _what_to_do(r),
+                ]
+                for r in rows
+            ],
+        ),
+    )
+    _write_atomic(
+        files_csv,
+        _csv_bytes(
+            FILES_CSV_COLUMNS,
+            [
+                [
+                    p.file_name,
+                    p.sheet_name,
+                    p.table_name,
+                    p.version,
+                    p.status,
+                    p.explanation,
+                    p.received_at.isoformat(sep=" ", timespec="seconds"),
+                    p.rows_received,
+                    p.rows_loaded,
+                    p.rows_quarantined,
+                    p.reason_code,
+                    describe(p.reason_code),
+                    p.message,
+                ]
+                for p in parts
+            ],
+        ),
+    )
+    resubmit_names = sorted(
+        {
+            p.file_name
+            for p in parts
+            if p.status != "duplicate"
+            and not p.replaced
+            and (p.status == "rejected" or p.rows_quarantined)
+            and _NAME.match(p.file_name)
+        }
+    )
     context = {
         "submitter": submitter,
         "submitter_name": name,
@@ -512,16 +621,31 @@ def _build_one(submitter: str, period: date, parts: list[_Part], rows: list[_Row
         "action": action_line(counts),
         "counts": counts,
         "files_to_resend": [
-            {"file": p.file_name, "sheet": p.sheet_name or "", "code": p.reason_code or "",
-             "description": describe(p.reason_code), "message": p.message, "hint": hint(p.reason_code)}
+            {
+                "file": p.file_name,
+                "sheet": p.sheet_name or "",
+                "code": p.reason_code or "",
+                "description": describe(p.reason_code),
+                "message": p.message,
+                "hint": hint(p.reason_code),
+            }
             for p in to_resend
         ],
         "reason_groups": _reason_groups(rows),
         "parts": [
-            {"file": p.file_name, "sheet": p.sheet_name or "", "table": p.table_name or "",
-             "version": p.version, "status": _STATUS_LABELS.get(p.status, p.status), "status_class": p.status,
-             "explanation": p.explanation, "received": p.rows_received, "loaded": p.rows_loaded,
-             "quarantined": p.rows_quarantined, "received_at": moment_label(p.received_at)}
+            {
+                "file": p.file_name,
+                "sheet": p.sheet_name or "",
+                "table": p.table_name or "",
+                "version": p.version,
+                "status": _STATUS_LABELS.get(p.status, p.status),
+                "status_class": p.status,
+                "explanation": p.explanation,
+                "received": p.rows_received,
+                "loaded": p.rows_loaded,
+                "quarantined": p.rows_quarantined,
+                "received_at": moment_label(p.received_at),
+            }
             for p in parts
         ],
         "resubmit_names": resubmit_names,
@@ -531,8 +655,9 @@ def _build_one(submitter: str, period: date, parts: list[_Part], rows: list[_Row
         "max_examples": MAX_EXAMPLES,
     }
     _write_atomic(html, _environment().get_template("feedback.html.j2").render(**context).encode("utf-8"))
-    return FeedbackPack(submitter=submitter, period=period, rows_csv=rows_csv, files_csv=files_csv, html=html,
-                        counts=counts)
+    return FeedbackPack(
+        submitter=submitter, period=period, rows_csv=rows_csv, files_csv=files_csv, html=html, counts=counts
+    )
 
 
 def build_submitter_feedback(
