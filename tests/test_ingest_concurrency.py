@@ -30,7 +30,7 @@ INGEST_SCRIPT = textwrap.dedent("""
     def progress(path, outcomes):
         print("done", path.name, flush=True)
     with write_connection(warehouse) as con:
-        ingest_paths(con, landed_files(landing), key, 0.05, date(2026, 11, 24), on_file=progress)
+        ingest_paths(con, landed_files(landing), key, 0.05, date(2026, 11, 24), on_file=progress, chunk_rows=1)
     print("finished", flush=True)
 """)
 

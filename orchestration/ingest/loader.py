@@ -12,7 +12,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -33,7 +33,16 @@ from orchestration.ingest.reading import (
     read_xlsx,
 )
 from orchestration.ingest.schema import ensure_ingestion_schema, raw_column_name
-from orchestration.ingest.validation import SEPARATOR, BatchContext, sql_literal, validation_sql
+from orchestration.ingest.validation import (
+    PERIOD_END,
+    PERIOD_START,
+    SEPARATOR,
+    SUBMITTER,
+    UNIT,
+    BatchContext,
+    sql_literal,
+    validation_sql,
+)
 
 log = logging.getLogger(__name__)
 REQUIRED_REFERENCE = ("ref.practices", "ref.providers", "ref.pcns", "ref.snomed_codelist")
@@ -95,116 +104,121 @@ def check_reference_loaded(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
-class Ingestor:
-    """Ingests files through one open write connection (the caller holds the writer lock)."""
+@dataclass
+class Unit:
+    """One row of meta.files: a CSV, one sheet of a workbook, or a file refused before its tables were read."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, key: bytes, threshold: float, today: date) -> None:
+    file_name: str
+    digest: str
+    size: int
+    submitted: SubmittedName | None = None
+    parsed: ParsedTable | None = None
+    rejection: FileRejected | None = None
+    duplicate_of: str | None = None
+    malformed: list[Malformed] = field(default_factory=list)
+    converted_from: str | None = None
+    file_id: int = 0
+    version: int | None = None
+
+    @property
+    def table(self) -> str | None:
+        if self.parsed is not None:
+            return self.parsed.table
+        if self.submitted and self.submitted.prefix in load_contracts():
+            return self.submitted.prefix
+        return None
+
+    @property
+    def submitter_code(self) -> str | None:
+        return self.submitted.submitter if self.submitted else None
+
+    @property
+    def label(self) -> str:
+        sheet = self.parsed.sheet_name if self.parsed else None
+        return self.file_name + (f" sheet {sheet}" if sheet else "")
+
+    @property
+    def rows_received(self) -> int:
+        return self.parsed.rows_received if self.parsed is not None else len(self.malformed)
+
+    @property
+    def loadable(self) -> bool:
+        return self.parsed is not None and self.parsed.rejection is None and self.duplicate_of is None
+
+
+class Ingestor:
+    """Ingests files through one open write connection (the caller holds the writer lock).
+
+    Files are read one by one and committed in chunks: each chunk is one transaction in which every
+    table is validated and loaded by a handful of set-based statements, whatever the number of files
+    (per-file statements cost more than the rows in them at national scale, 12,000+ files a month).
+    """
+
+    def __init__(
+        self, con: duckdb.DuckDBPyConnection, key: bytes, threshold: float, today: date, chunk_rows: int = 250_000
+    ) -> None:
         self.con = con
         self.key = key
         self.threshold = threshold
         self.today = today
+        self.chunk_rows = chunk_rows
         ensure_ingestion_schema(con)
         check_reference_loaded(con)
+        manifest = con.execute(
+            "SELECT file_name, sha256, status, table_name, submitter_code, period, version FROM meta.files "
+            "ORDER BY file_id"
+        ).fetchall()
+        self._seen = {(name, digest) for name, digest, *_ in manifest}
+        self._first_name: dict[str, str] = {}
+        self._versions: dict[tuple[str, str, date], int] = {}
+        for name, digest, status, table, submitter, period, version in manifest:
+            if status != "duplicate":
+                self._first_name.setdefault(digest, name)
+            if status != "duplicate" and table and submitter and period and version:
+                key_ = (table, submitter, period)
+                self._versions[key_] = max(self._versions.get(key_, 0), version)
 
-    # ---- manifest -------------------------------------------------------------------------
-    def already_processed(self, file_name: str, sha256: str) -> bool:
-        return bool(
-            scalar(self.con, "SELECT count(*) FROM meta.files WHERE file_name = ? AND sha256 = ?", [file_name, sha256])
-        )
-
-    def _next_file_id(self) -> int:
-        return int(scalar(self.con, "SELECT nextval('meta.file_id_seq')"))
-
-    def _next_version(self, table: str, submitter: str, period: date) -> int:
-        latest = scalar(
-            self.con,
-            "SELECT coalesce(max(version), 0) FROM meta.files WHERE table_name = ? AND submitter_code = ? "
-            "AND period = ? AND status <> 'duplicate'",
-            [table, submitter, period],
-        )
-        return int(latest) + 1
-
-    def _record(self, outcome: FileOutcome, sha256: str, size: int, converted_from: str | None) -> None:
-        now = datetime.now()
-        self.con.execute(
-            "INSERT INTO meta.files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                outcome.file_id,
-                outcome.file_name,
-                outcome.sheet_name,
-                sha256,
-                size,
-                outcome.table_name,
-                outcome.submitter_code,
-                outcome.period,
-                outcome.version,
-                outcome.status,
-                outcome.reason_code,
-                outcome.rows_received,
-                outcome.rows_loaded,
-                outcome.rows_quarantined,
-                now,
-                now if outcome.status == "loaded" else None,
-                converted_from,
-                outcome.message,
-            ],
-        )
-
-    # ---- whole files ----------------------------------------------------------------------
-    def ingest_path(self, path: Path) -> list[FileOutcome]:
-        """Ingest one landed file in one transaction; [] when this exact file was processed before."""
+    # ---- reading ---------------------------------------------------------------------------
+    def read_path(self, path: Path) -> list[Unit] | None:
+        """The units of a landed file, or None when this exact file was processed before."""
         data = path.read_bytes()
         digest = sha256_of(data)
-        if self.already_processed(path.name, digest):
-            return []
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            outcomes = self._ingest_bytes(path.name, data, digest)
-            self.con.execute("COMMIT")
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        return outcomes
-
-    def _ingest_bytes(self, file_name: str, data: bytes, digest: str) -> list[FileOutcome]:
-        earlier = scalar(
-            self.con,
-            "SELECT file_name FROM meta.files WHERE sha256 = ? AND status <> 'duplicate' ORDER BY file_id LIMIT 1",
-            [digest],
-        )
-        if earlier:
-            outcome = FileOutcome(
-                self._next_file_id(),
-                file_name,
-                None,
-                None,
-                None,
-                None,
-                None,
-                "duplicate",
-                "DUPLICATE_FILE",
-                0,
-                0,
-                0,
-                f"{file_name}: the same bytes were already received as {earlier}; nothing loaded again",
-            )
-            self._record(outcome, digest, len(data), None)
-            return [outcome]
+        if (path.name, digest) in self._seen:
+            return None
+        self._seen.add((path.name, digest))
+        if digest in self._first_name:
+            return [Unit(path.name, digest, len(data), duplicate_of=self._first_name[digest])]
+        self._first_name[digest] = path.name
         submitted: SubmittedName | None = None
         try:
-            submitted = parse_file_name(file_name, self.today)
-            if submitted.extension == "csv":
-                tables = [read_csv(data, submitted, file_name)]
-            else:
-                tables = read_xlsx(data, submitted, file_name)
+            submitted = parse_file_name(path.name, self.today)
+            tables = (
+                [read_csv(data, submitted, path.name)]
+                if submitted.extension == "csv"
+                else read_xlsx(data, submitted, path.name)
+            )
         except FileRejected as rejection:
-            return [self._reject_file(file_name, data, digest, submitted, rejection)]
-        return [self._ingest_table(file_name, digest, len(data), submitted, t) for t in tables]
+            return [self._rejected_unit(path.name, data, digest, submitted, rejection)]
+        units = []
+        for table in tables:
+            malformed = table.malformed
+            units.append(
+                Unit(
+                    path.name,
+                    digest,
+                    len(data),
+                    submitted,
+                    parsed=table,
+                    malformed=malformed,
+                    converted_from=table.converted_from,
+                )
+            )
+        return units
 
-    def _reject_file(
+    def _rejected_unit(
         self, file_name: str, data: bytes, digest: str, submitted: SubmittedName | None, rejection: FileRejected
-    ) -> FileOutcome:
-        """A whole-file problem: every record we can still read goes to quarantine with the reason."""
+    ) -> Unit:
+        """A whole-file problem: every record that can still be read goes to quarantine with the reason."""
         malformed: list[Malformed] = []
         converted_from = None
         if file_name.lower().endswith(".csv") and rejection.reason_code not in {"EMPTY_FILE", "BAD_ENCODING"}:
@@ -214,150 +228,192 @@ class Ingestor:
             except FileRejected:
                 records = []
             malformed = [Malformed(n, line, ",".join(f), rejection.message) for n, line, f in records[1:]]
-        table = submitted.prefix if submitted and submitted.prefix in load_contracts() else None
-        file_id = self._next_file_id()
-        self._quarantine_malformed(file_id, file_name, table, malformed, rejection.reason_code)
-        outcome = FileOutcome(
-            file_id,
+        return Unit(
             file_name,
-            None,
-            table,
-            submitted.submitter if submitted else None,
-            submitted.period if submitted else None,
-            None,
-            "rejected",
-            rejection.reason_code,
-            len(malformed),
-            0,
-            len(malformed),
-            rejection.message,
-        )
-        self._record(outcome, digest, len(data), converted_from)
-        return outcome
-
-    def _quarantine_malformed(
-        self, file_id: int, file_name: str, table: str | None, malformed: list[Malformed], reason_code: str
-    ) -> None:
-        if not malformed:
-            return
-        now = datetime.now()
-        self.con.executemany(
-            "INSERT INTO quarantine.rows VALUES (?, ?, ?, ?, ?, NULL, ?, ?, 1, ?, ?)",
-            [
-                [
-                    file_id,
-                    file_name,
-                    table,
-                    m.record_number,
-                    m.line_number,
-                    reason_code,
-                    mask_identifiers(m.message),
-                    mask_identifiers(m.text)[:2000],
-                    now,
-                ]
-                for m in malformed
-            ],
+            digest,
+            len(data),
+            submitted,
+            rejection=rejection,
+            malformed=malformed,
+            converted_from=converted_from,
         )
 
-    # ---- one table of one file -------------------------------------------------------------
-    def _ingest_table(
-        self, file_name: str, digest: str, size: int, submitted: SubmittedName, parsed: ParsedTable
-    ) -> FileOutcome:
-        contract = load_contracts()[parsed.table]
-        where = file_name + (f" sheet {parsed.sheet_name}" if parsed.sheet_name else "")
-        file_id = self._next_file_id()
-        version = self._next_version(contract.table, submitted.submitter, submitted.period)
-        base = dict(
-            file_id=file_id,
-            file_name=file_name,
-            sheet_name=parsed.sheet_name,
-            table_name=contract.table,
-            submitter_code=submitted.submitter,
-            period=submitted.period,
-            version=version,
+    def ingest(
+        self, paths: Iterable[Path], on_file: Callable[[Path, list[FileOutcome]], None] | None = None
+    ) -> list[FileOutcome]:
+        outcomes: list[FileOutcome] = []
+        pending: list[tuple[Path, list[Unit]]] = []
+        rows = 0
+        for path in paths:
+            units = self.read_path(path)
+            if units is None:
+                if on_file:
+                    on_file(path, [])
+                continue
+            pending.append((path, units))
+            rows += sum(u.rows_received for u in units)
+            if rows >= self.chunk_rows:
+                outcomes += self._commit_chunk(pending, on_file)
+                pending, rows = [], 0
+        if pending:
+            outcomes += self._commit_chunk(pending, on_file)
+        return outcomes
+
+    # ---- one chunk, one transaction ---------------------------------------------------------
+    def _commit_chunk(
+        self, pending: list[tuple[Path, list[Unit]]], on_file: Callable[[Path, list[FileOutcome]], None] | None
+    ) -> list[FileOutcome]:
+        units = [unit for _, file_units in pending for unit in file_units]
+        ids = [
+            row[0]
+            for row in self.con.execute(f"SELECT nextval('meta.file_id_seq') FROM range({len(units)})").fetchall()
+        ]
+        for unit, file_id in zip(units, ids, strict=True):
+            unit.file_id = int(file_id)
+            if unit.duplicate_of is None and unit.table and unit.submitted:
+                key_ = (unit.table, unit.submitter_code, unit.submitted.period)
+                unit.version = self._versions[key_] = self._versions.get(key_, 0) + 1
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            results: dict[int, tuple[int, bool]] = {}
+            for table in load_contracts():
+                batch = [u for u in units if u.loadable and u.table == table]
+                if batch:
+                    results.update(self._load_table(load_contracts()[table], batch))
+            outcomes = [self._outcome(unit, results) for unit in units]
+            self._quarantine_malformed(units)
+            self._record(units, outcomes)
+            self._supersede(outcomes)
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        by_id = {o.file_id: o for o in outcomes}
+        if on_file:
+            for path, file_units in pending:
+                on_file(path, [by_id[u.file_id] for u in file_units])
+        return outcomes
+
+    def _outcome(self, unit: Unit, results: dict[int, tuple[int, bool]]) -> FileOutcome:
+        common = dict(
+            file_id=unit.file_id,
+            file_name=unit.file_name,
+            sheet_name=unit.parsed.sheet_name if unit.parsed else None,
+            table_name=unit.table,
+            submitter_code=unit.submitter_code,
+            period=unit.submitted.period if unit.submitted else None,
+            version=unit.version,
         )
-        if parsed.rejection is not None:
-            self._quarantine_malformed(
-                file_id, file_name, contract.table, parsed.malformed, parsed.rejection.reason_code
-            )
-            outcome = FileOutcome(
-                **base,
-                status="rejected",
-                reason_code=parsed.rejection.reason_code,
-                rows_received=len(parsed.malformed),
+        received = unit.rows_received
+        if unit.duplicate_of is not None:
+            return FileOutcome(
+                **common,
+                status="duplicate",
+                reason_code="DUPLICATE_FILE",
+                rows_received=0,
                 rows_loaded=0,
-                rows_quarantined=len(parsed.malformed),
-                message=parsed.rejection.message,
+                rows_quarantined=0,
+                message=f"{unit.file_name}: the same bytes were already received as "
+                f"{unit.duplicate_of}; nothing loaded again",
             )
-            self._record(outcome, digest, size, parsed.converted_from)
-            return outcome
-
-        context = BatchContext(
-            file_name=where,
-            submitter=submitted.submitter,
-            period_start=submitted.period,
-            period_end=month_end(submitted.period),
-            today=self.today,
-        )
-        bad_rows = self._validate(contract, parsed, context)
-        received = parsed.rows_received
-        bad_total = bad_rows + len(parsed.malformed)
-        rejected = received > 0 and bad_total / received > self.threshold
-        self._register_pseudonyms(contract)
-        if bad_rows or rejected:
-            self._quarantine_checked(file_id, file_name, where, contract, all_rows=rejected)
-        self._quarantine_malformed(file_id, file_name, contract.table, parsed.malformed, "WRONG_FIELD_COUNT")
+        rejection = unit.rejection or (unit.parsed.rejection if unit.parsed else None)
+        if rejection is not None:
+            return FileOutcome(
+                **common,
+                status="rejected",
+                reason_code=rejection.reason_code,
+                rows_received=received,
+                rows_loaded=0,
+                rows_quarantined=received,
+                message=rejection.message,
+            )
+        bad_rows, rejected = results[unit.file_id]
+        bad_total = bad_rows + len(unit.malformed)
         if rejected:
-            loaded = 0
-            message = (
-                f"{where}: {bad_total} of {received} rows ({bad_total / received:.1%}) failed validation, "
-                f"more than the {self.threshold:.0%} allowed: the file was rejected whole and nothing was "
-                "loaded; see quarantine.rows (or the submitter feedback report) for each row's reason"
+            return FileOutcome(
+                **common,
+                status="rejected",
+                reason_code="TOO_MANY_BAD_ROWS",
+                rows_received=received,
+                rows_loaded=0,
+                rows_quarantined=received,
+                message=(
+                    f"{unit.label}: {bad_total} of {received} rows ({bad_total / received:.1%}) failed validation, "
+                    f"more than the {self.threshold:.0%} allowed: the file was rejected whole and nothing was "
+                    "loaded; see quarantine.rows (or the submitter feedback report) for each row's reason"
+                ),
             )
-            status, reason = "rejected", "TOO_MANY_BAD_ROWS"
-        else:
-            loaded = self._insert_raw(file_id, contract)
-            status, reason = "loaded", None
-            message = f"{where}: {loaded} rows loaded, {bad_total} quarantined (version {version})"
-            if parsed.converted_from:
-                message += f"; converted from {parsed.converted_from} to UTF-8"
-        self.con.execute("DROP TABLE IF EXISTS checked")
-        self.con.unregister("batch")
-        self.con.unregister("pseudonyms")
-        outcome = FileOutcome(
-            **base,
-            status=status,
-            reason_code=reason,
+        message = f"{unit.label}: {received - bad_total} rows loaded, {bad_total} quarantined (version {unit.version})"
+        if unit.converted_from:
+            message += f"; converted from {unit.converted_from} to UTF-8"
+        return FileOutcome(
+            **common,
+            status="loaded",
+            reason_code=None,
             rows_received=received,
-            rows_loaded=loaded,
-            rows_quarantined=received - loaded,
+            rows_loaded=received - bad_total,
+            rows_quarantined=bad_total,
             message=message,
         )
-        self._record(outcome, digest, size, parsed.converted_from)
-        if status == "loaded":
-            self.con.execute(
-                "UPDATE meta.files SET status = 'superseded' WHERE table_name = ? AND submitter_code = ? "
-                "AND period = ? AND status = 'loaded' AND file_id <> ?",
-                [contract.table, submitted.submitter, submitted.period, file_id],
-            )
-        return outcome
 
-    def _validate(self, contract: Contract, parsed: ParsedTable, context: BatchContext) -> int:
+    def _load_table(self, contract: Contract, batch: list[Unit]) -> dict[int, tuple[int, bool]]:
+        """Validate and load every unit of one table in the chunk; (bad rows, rejected) per file id."""
+        self._register_batch(contract, batch)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE checked AS {validation_sql(contract, BatchContext(self.today), 'batch')}"
+        )
+        bad = dict(
+            self.con.execute(f"SELECT {UNIT}, count(*) FROM checked WHERE len(errors) > 0 GROUP BY {UNIT}").fetchall()
+        )
+        results: dict[int, tuple[int, bool]] = {}
+        for unit in batch:
+            bad_total = bad.get(unit.file_id, 0) + len(unit.malformed)
+            received = unit.rows_received
+            results[unit.file_id] = (bad.get(unit.file_id, 0), received > 0 and bad_total / received > self.threshold)
+        self.con.register(
+            "units",
+            pa.table(
+                {
+                    UNIT: pa.array([u.file_id for u in batch], pa.int64()),
+                    "file_name": pa.array([u.file_name for u in batch], pa.string()),
+                    "label": pa.array([u.label for u in batch], pa.string()),
+                    "rejected": pa.array([results[u.file_id][1] for u in batch], pa.bool_()),
+                }
+            ),
+        )
+        self._register_pseudonyms(contract)
+        self._quarantine_checked(contract)
+        self._insert_raw(contract)
+        self.con.execute("DROP TABLE IF EXISTS checked")
+        for view in ("batch", "units", "pseudonyms"):
+            self.con.unregister(view)
+        return results
+
+    def _register_batch(self, contract: Contract, batch: list[Unit]) -> None:
+        """All units of a table as one Arrow table of strings, with each file's context as columns."""
+
+        def repeat(values: list, counts: list[int]) -> list:
+            return [v for value, count in zip(values, counts, strict=True) for v in [value] * count]
+
+        counts = [len(u.parsed.record_numbers) for u in batch]
         columns: dict[str, pa.Array] = {
-            "record_number": pa.array(parsed.record_numbers, pa.int32()),
-            "line_number": pa.array(parsed.line_numbers, pa.int32()),
+            UNIT: pa.array(repeat([u.file_id for u in batch], counts), pa.int64()),
+            SUBMITTER: pa.array(repeat([u.submitter_code for u in batch], counts), pa.string()),
+            PERIOD_START: pa.array(repeat([u.submitted.period for u in batch], counts), pa.date32()),
+            PERIOD_END: pa.array(repeat([month_end(u.submitted.period) for u in batch], counts), pa.date32()),
+            "record_number": pa.array([n for u in batch for n in u.parsed.record_numbers], pa.int32()),
+            "line_number": pa.array([n for u in batch for n in u.parsed.line_numbers], pa.int32()),
         }
         for name in contract.column_names:
-            columns[name] = pa.array(parsed.columns[name], pa.string())
+            columns[name] = pa.array([v for u in batch for v in u.parsed.columns[name]], pa.string())
         self.con.register("batch", pa.table(columns))
-        snomed_columns = [c.name for c in contract.columns if c.type == "snomed"]
         codes: set[str] = set()
-        for name in snomed_columns:
+        for column in (c.name for c in contract.columns if c.type == "snomed"):
             codes |= {
                 row[0]
                 for row in self.con.execute(
-                    f"SELECT DISTINCT upper({name}) FROM batch WHERE {name} IS NOT NULL "
-                    f"AND upper({name}) NOT IN (SELECT code FROM ref.snomed_codelist)"
+                    f"SELECT DISTINCT upper({column}) FROM batch WHERE {column} IS NOT NULL "
+                    f"AND upper({column}) NOT IN (SELECT code FROM ref.snomed_codelist)"
                 ).fetchall()
             }
         self.con.execute("CREATE OR REPLACE TEMP TABLE sctid_check (code VARCHAR, valid BOOLEAN)")
@@ -365,13 +421,10 @@ class Ingestor:
             self.con.executemany(
                 "INSERT INTO sctid_check VALUES (?, ?)", [[c, is_valid_sctid(c)] for c in sorted(codes)]
             )
-        self.con.execute(f"CREATE OR REPLACE TEMP TABLE checked AS {validation_sql(contract, context, 'batch')}")
-        return int(scalar(self.con, "SELECT count(*) FROM checked WHERE len(errors) > 0"))
 
     def _register_pseudonyms(self, contract: Contract) -> None:
-        nhs_columns = [c.name for c in contract.columns if c.type == "nhs_number"]
         numbers: list[str] = []
-        for name in nhs_columns:
+        for name in (c.name for c in contract.columns if c.type == "nhs_number"):
             numbers += [
                 row[0]
                 for row in self.con.execute(
@@ -381,44 +434,37 @@ class Ingestor:
         table = pseudonym_table((n for n in numbers if is_valid_nhs_number(n)), self.key)
         self.con.register("pseudonyms", pa.table({k: pa.array(v, pa.string()) for k, v in table.items()}))
 
-    def _safe_value(self, contract: Contract, column_name: str) -> str:
-        """A column's value for quarantine: NHS numbers become their pseudonym, or are masked."""
-        column = contract.column(column_name)
-        if column.type == "nhs_number":
-            return (
-                f"coalesce((SELECT p.person_id FROM pseudonyms p WHERE p.nhs_number = checked.{column_name}), "
-                f"CASE WHEN checked.{column_name} IS NULL THEN NULL ELSE '[masked]' END)"
-            )
-        return f"checked.{column_name}"
-
-    def _quarantine_checked(self, file_id: int, file_name: str, where: str, contract: Contract, all_rows: bool) -> None:
+    def _quarantine_checked(self, contract: Contract) -> None:
+        """Bad rows, and every row of a rejected file, with the NHS number pseudonymised or masked."""
         sep = sql_literal(SEPARATOR)
-        record = ", ".join(
-            f"{sql_literal(raw_column_name(c))}, {self._safe_value(contract, c.name)}" for c in contract.columns
-        )
-        first = "errors[1]"
-        condition = "true" if all_rows else "len(errors) > 0"
-        rejected_message = sql_literal(f"{where}: the file was rejected whole (too many bad rows); this row was valid")
-        self.con.execute(
-            f"""
+        nhs = [c.name for c in contract.columns if c.type == "nhs_number"]
+        values = []
+        for column in contract.columns:
+            if column.type == "nhs_number":
+                value = f"coalesce(p.person_id, CASE WHEN c.{column.name} IS NULL THEN NULL ELSE '[masked]' END)"
+            else:
+                value = f"c.{column.name}"
+            values.append(f"{sql_literal(raw_column_name(column))}, {value}")
+        join = f"LEFT JOIN pseudonyms p ON p.nhs_number = c.{nhs[0]}" if nhs else ""
+        self.con.execute(f"""
             INSERT INTO quarantine.rows
-            SELECT {file_id}, {sql_literal(file_name)}, {sql_literal(contract.table)}, record_number, line_number,
-              CASE WHEN len(errors) > 0 THEN split_part({first}, {sep}, 1) END,
-              CASE WHEN len(errors) > 0 THEN split_part({first}, {sep}, 2) ELSE 'FILE_REJECTED' END,
-              CASE WHEN len(errors) > 0
-                THEN {sql_literal(where)} || ': row ' || record_number || ' (line ' || line_number || '): '
-                || array_to_string(list_transform(errors,
-                   lambda e: split_part(e, {sep}, 1) || ' ' || split_part(e, {sep}, 3)
-                   || ' [' || split_part(e, {sep}, 2) || ']'), '; ')
-                ELSE {rejected_message} END,
-              greatest(len(errors), 1),
-              CAST(json_object({record}) AS VARCHAR),
+            SELECT u.{UNIT}, u.file_name, {sql_literal(contract.table)}, c.record_number, c.line_number,
+              CASE WHEN len(c.errors) > 0 THEN split_part(c.errors[1], {sep}, 1) END,
+              CASE WHEN len(c.errors) > 0 THEN split_part(c.errors[1], {sep}, 2) ELSE 'FILE_REJECTED' END,
+              CASE WHEN len(c.errors) > 0
+                THEN u.label || ': row ' || c.record_number || ' (line ' || c.line_number || '): '
+                  || array_to_string(list_transform(c.errors,
+                     lambda e: split_part(e, {sep}, 1) || ' ' || split_part(e, {sep}, 3)
+                     || ' [' || split_part(e, {sep}, 2) || ']'), '; ')
+                ELSE u.label || ': the file was rejected whole (too many bad rows); this row was valid' END,
+              greatest(len(c.errors), 1),
+              CAST(json_object({", ".join(values)}) AS VARCHAR),
               now()
-            FROM checked WHERE {condition}
-            """
-        )
+            FROM checked c JOIN units u USING ({UNIT}) {join}
+            WHERE len(c.errors) > 0 OR u.rejected
+        """)
 
-    def _insert_raw(self, file_id: int, contract: Contract) -> int:
+    def _insert_raw(self, contract: Contract) -> None:
         selected = []
         for column in contract.columns:
             if column.type == "nhs_number":
@@ -433,10 +479,92 @@ class Ingestor:
         nhs = [c.name for c in contract.columns if c.type == "nhs_number"]
         join = f"LEFT JOIN pseudonyms p ON p.nhs_number = c.{nhs[0]}" if nhs else ""
         self.con.execute(
-            f"INSERT INTO raw.{contract.table} SELECT {file_id}, c.record_number, {', '.join(selected)} "
-            f"FROM checked c {join} WHERE len(c.errors) = 0 ORDER BY c.record_number"
+            f"INSERT INTO raw.{contract.table} SELECT c.{UNIT}, c.record_number, {', '.join(selected)} "
+            f"FROM checked c JOIN units u USING ({UNIT}) {join} "
+            f"WHERE len(c.errors) = 0 AND NOT u.rejected ORDER BY c.{UNIT}, c.record_number"
         )
-        return int(scalar(self.con, f"SELECT count(*) FROM raw.{contract.table} WHERE file_id = ?", [file_id]))
+
+    def _quarantine_malformed(self, units: list[Unit]) -> None:
+        """Records that could not be mapped to columns (wrong field count, or a refused file's records)."""
+        now = datetime.now()
+        rows = []
+        for unit in units:
+            rejection = unit.rejection or (unit.parsed.rejection if unit.parsed else None)
+            reason = rejection.reason_code if rejection else "WRONG_FIELD_COUNT"
+            rows += [
+                [
+                    unit.file_id,
+                    unit.file_name,
+                    unit.table,
+                    m.record_number,
+                    m.line_number,
+                    reason,
+                    mask_identifiers(m.message),
+                    mask_identifiers(m.text)[:2000],
+                    now,
+                ]
+                for m in unit.malformed
+            ]
+        if rows:
+            self.con.executemany("INSERT INTO quarantine.rows VALUES (?, ?, ?, ?, ?, NULL, ?, ?, 1, ?, ?)", rows)
+
+    def _record(self, units: list[Unit], outcomes: list[FileOutcome]) -> None:
+        now = datetime.now()
+        loaded = [now if o.status == "loaded" else None for o in outcomes]
+        manifest = pa.table(
+            {
+                "file_id": pa.array([o.file_id for o in outcomes], pa.int64()),
+                "file_name": pa.array([o.file_name for o in outcomes], pa.string()),
+                "sheet_name": pa.array([o.sheet_name for o in outcomes], pa.string()),
+                "sha256": pa.array([u.digest for u in units], pa.string()),
+                "size_bytes": pa.array([u.size for u in units], pa.int64()),
+                "table_name": pa.array([o.table_name for o in outcomes], pa.string()),
+                "submitter_code": pa.array([o.submitter_code for o in outcomes], pa.string()),
+                "period": pa.array([o.period for o in outcomes], pa.date32()),
+                "version": pa.array([o.version for o in outcomes], pa.int32()),
+                "status": pa.array([o.status for o in outcomes], pa.string()),
+                "reason_code": pa.array([o.reason_code for o in outcomes], pa.string()),
+                "rows_received": pa.array([o.rows_received for o in outcomes], pa.int32()),
+                "rows_loaded": pa.array([o.rows_loaded for o in outcomes], pa.int32()),
+                "rows_quarantined": pa.array([o.rows_quarantined for o in outcomes], pa.int32()),
+                "received_at": pa.array([now] * len(outcomes), pa.timestamp("us")),
+                "loaded_at": pa.array(loaded, pa.timestamp("us")),
+                "converted_from": pa.array([u.converted_from for u in units], pa.string()),
+                "message": pa.array([o.message for o in outcomes], pa.string()),
+            }
+        )
+        self.con.register("manifest_rows", manifest)
+        self.con.execute("INSERT INTO meta.files SELECT * FROM manifest_rows")
+        self.con.unregister("manifest_rows")
+
+    def _supersede(self, outcomes: list[FileOutcome]) -> None:
+        """The newest loaded version of each table, submitter and month is current; older loaded ones are superseded."""
+        keys = sorted({(o.table_name, o.submitter_code, o.period) for o in outcomes if o.status == "loaded"})
+        if not keys:
+            return
+        tables, submitters, periods = zip(*keys, strict=True)
+        self.con.register(
+            "loaded_keys",
+            pa.table(
+                {
+                    "table_name": pa.array(tables, pa.string()),
+                    "submitter_code": pa.array(submitters, pa.string()),
+                    "period": pa.array(periods, pa.date32()),
+                }
+            ),
+        )
+        self.con.execute("""
+            UPDATE meta.files SET status = 'superseded'
+            FROM (
+                SELECT f.table_name, f.submitter_code, f.period, max(f.version) AS latest
+                FROM meta.files f JOIN loaded_keys k USING (table_name, submitter_code, period)
+                WHERE f.status = 'loaded' GROUP BY ALL
+            ) AS current
+            WHERE meta.files.table_name = current.table_name AND meta.files.submitter_code = current.submitter_code
+              AND meta.files.period = current.period AND meta.files.status = 'loaded'
+              AND meta.files.version < current.latest
+        """)
+        self.con.unregister("loaded_keys")
 
 
 def landed_files(landing: Path) -> list[Path]:
@@ -453,12 +581,8 @@ def ingest_paths(
     threshold: float,
     today: date | None = None,
     on_file: Callable[[Path, list[FileOutcome]], None] | None = None,
+    chunk_rows: int = 250_000,
 ) -> list[FileOutcome]:
-    ingestor = Ingestor(con, key, threshold, today or date.today())
-    outcomes: list[FileOutcome] = []
-    for path in paths:
-        result = ingestor.ingest_path(path)
-        outcomes += result
-        if on_file:
-            on_file(path, result)
-    return outcomes
+    """Ingest files in order; every `chunk_rows` rows (at least one file) are committed together."""
+    ingestor = Ingestor(con, key, threshold, today or date.today(), chunk_rows)
+    return ingestor.ingest(paths, on_file)

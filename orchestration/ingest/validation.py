@@ -21,14 +21,18 @@ _REFERENCE_TABLES = {
 }
 
 
+# Per-file context travels as columns of the batch, so one statement validates many files at once.
+SUBMITTER = "batch_submitter"
+PERIOD_START = "batch_period_start"
+PERIOD_END = "batch_period_end"
+UNIT = "batch_unit"
+PERIOD_TEXT = f"strftime({PERIOD_START}, '%Y-%m')"
+
+
 @dataclass(frozen=True)
 class BatchContext:
-    """What a batch is checked against: its file, submitter and reporting month, and the load date."""
+    """What every batch is checked against besides its own columns: the load date."""
 
-    file_name: str
-    submitter: str
-    period_start: date
-    period_end: date  # last day of the month
     today: date
 
 
@@ -157,9 +161,8 @@ def column_checks(column: Column, context: BatchContext, submitter_column: str) 
                 _error(
                     name,
                     "DATE_OUTSIDE_PERIOD",
-                    f"{good} AND {not_future} AND "
-                    f"({as_date} < DATE '{context.period_start}' OR {as_date} > DATE '{context.period_end}')",
-                    _shown(name) + f" || ' is outside the reporting month {context.period_start:%Y-%m}'",
+                    f"{good} AND {not_future} AND ({as_date} < {PERIOD_START} OR {as_date} > {PERIOD_END})",
+                    _shown(name) + f" || ' is outside the reporting month ' || {PERIOD_TEXT}",
                 )
             )
         elif column.date_rule == "not_after_period":
@@ -167,8 +170,8 @@ def column_checks(column: Column, context: BatchContext, submitter_column: str) 
                 _error(
                     name,
                     "DATE_OUTSIDE_PERIOD",
-                    f"{good} AND {not_future} AND {as_date} > DATE '{context.period_end}'",
-                    _shown(name) + f" || ' is after the reporting month {context.period_start:%Y-%m}'",
+                    f"{good} AND {not_future} AND {as_date} > {PERIOD_END}",
+                    _shown(name) + f" || ' is after the reporting month ' || {PERIOD_TEXT}",
                 )
             )
     if column.type == "month":
@@ -185,8 +188,8 @@ def column_checks(column: Column, context: BatchContext, submitter_column: str) 
                 _error(
                     name,
                     "DATE_OUTSIDE_PERIOD",
-                    f"{present} AND TRY_CAST({name} || '-01' AS DATE) <> DATE '{context.period_start}'",
-                    _shown(name) + f" || ' is not the reporting month {context.period_start:%Y-%m}'",
+                    f"{present} AND TRY_CAST({name} || '-01' AS DATE) <> {PERIOD_START}",
+                    _shown(name) + f" || ' is not the reporting month ' || {PERIOD_TEXT}",
                 )
             )
     if column.pattern:
@@ -255,8 +258,8 @@ def column_checks(column: Column, context: BatchContext, submitter_column: str) 
             _error(
                 name,
                 "SUBMITTER_MISMATCH",
-                f"{present} AND {name} <> {sql_literal(context.submitter)}",
-                _shown(name) + f" || ' is not the submitter {context.submitter} named in the file name'",
+                f"{present} AND {name} <> {SUBMITTER}",
+                _shown(name) + f" || ' is not the submitter ' || {SUBMITTER} || ' named in the file name'",
             )
         )
     return checks
@@ -346,11 +349,11 @@ def validation_sql(contract: Contract, context: BatchContext, source: str) -> st
     duplicate = key_check(contract)
     if duplicate:
         checks.append(duplicate)
-    partition = ", ".join(contract.key) if contract.key else "record_number"
+    partition = ", ".join([UNIT, *contract.key]) if contract.key else f"{UNIT}, record_number"
     key_present = " AND ".join(f"{k} IS NOT NULL" for k in contract.key) or "true"
     return f"""
 WITH normalised AS (
-  SELECT record_number, line_number,
+  SELECT {UNIT}, {SUBMITTER}, {PERIOD_START}, {PERIOD_END}, record_number, line_number,
   {normalised}
   FROM {source}
 ), ranked AS (
@@ -358,7 +361,7 @@ WITH normalised AS (
     THEN row_number() OVER (PARTITION BY {partition} ORDER BY record_number) ELSE 1 END AS duplicate_rank
   FROM normalised
 )
-SELECT * EXCLUDE (duplicate_rank),
+SELECT * EXCLUDE (duplicate_rank, {SUBMITTER}, {PERIOD_START}, {PERIOD_END}),
   list_filter([
     {("," + chr(10) + "    ").join(checks)}
   ], lambda x: x IS NOT NULL) AS errors
