@@ -8,6 +8,7 @@ from orchestration.assets.dbt_models import warehouse_models
 from orchestration.assets.ingestion import ingest_landed_files
 from orchestration.assets.outputs import referrals_per_pcn_csv, submitter_feedback
 from orchestration.assets.reference import reference_data
+from orchestration.checks.dagster_checks import gx_asset_checks
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import WarehouseResource, dbt_resource
 from orchestration.sensors import build_landing_sensor
@@ -36,6 +37,7 @@ landing_zone_sensor = build_landing_sensor(monthly_cycle_job, ingest_job)
 
 defs = dg.Definitions(
     assets=[reference_data, ingest_landed_files, warehouse_models, referrals_per_pcn_csv, submitter_feedback],
+    asset_checks=[*gx_asset_checks],
     jobs=[reference_refresh_job, monthly_cycle_job, ingest_job],
     sensors=[landing_zone_sensor],
     resources={

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -13,6 +14,9 @@ SHARED_REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference"
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+# Dagster's temporary SQLite instances are finalised after their folder is gone: SQLAlchemy's pool
+# then logs a harmless rollback error at exit.
+logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL)
 
 
 @pytest.fixture
