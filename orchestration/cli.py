@@ -76,28 +76,28 @@ def run_reference_job() -> None:
     _absolute_paths()
     from orchestration.definitions import defs
 
-    result = defs.get_job_def("reference_refresh").execute_in_process(
+    result = defs.resolve_job_def("reference_refresh").execute_in_process(
         instance=dagster_instance(), run_config=quiet_run_config(), raise_on_error=False
     )
     if not result.success:
         _fail("reference_refresh failed; see the messages above (or the run in `make ui`)")
 
 
-def run_monthly_cycle(first: date, last: date) -> None:
-    """The monthly cycle over [first, last] in one Dagster run (one dbt build for the whole range)."""
+def run_monthly_cycle(first: date, last: date, job_name: str = "monthly_cycle") -> None:
+    """A monthly job over [first, last] in one Dagster run (one dbt build for the whole range)."""
     _absolute_paths()
     from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
     from orchestration.definitions import defs
 
     tags = {ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()}
-    job = defs.get_job_def("monthly_cycle")
-    with console.status(f"Running the monthly cycle for {first:%Y-%m} to {last:%Y-%m} (ingest → dbt → reports) …"):
+    job = defs.resolve_job_def(job_name)
+    with console.status(f"Running {job_name} for {first:%Y-%m} to {last:%Y-%m} …"):
         result = job.execute_in_process(
             instance=dagster_instance(), tags=tags, run_config=quiet_run_config(), raise_on_error=False
         )
     if not result.success:
-        _fail(f"monthly_cycle for {first:%Y-%m} to {last:%Y-%m} failed; see the messages above")
+        _fail(f"{job_name} for {first:%Y-%m} to {last:%Y-%m} failed; see the messages above")
 
 
 @app.command()
@@ -149,6 +149,47 @@ def reference_load() -> None:
     console.print("[green]Reference data loaded.[/]")
 
 
+def _window(period: str | None, from_: str | None, to: str | None) -> tuple[date, date] | None:
+    if period and (from_ or to):
+        _fail("give either --period or --from/--to, not both")
+    if period:
+        return _month(period), _month(period)
+    if from_ and to:
+        first, last = _month(from_), _month(to)
+        if last < first:
+            _fail("--to is before --from")
+        return first, last
+    if from_ or to:
+        _fail("give both --from and --to")
+    return None
+
+
+@app.command()
+def ingest(
+    period: Annotated[str | None, typer.Option(help="One month YYYY-MM")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First month YYYY-MM of a range")] = None,
+    to: Annotated[str | None, typer.Option(help="Last month YYYY-MM of a range")] = None,
+) -> None:
+    """Ingest landed files (validate, pseudonymise, load or quarantine) without building the warehouse.
+
+    With no month given, every month that has files in $SPRX_LANDING is ingested.
+    """
+    from orchestration.ingest.loader import landed_files
+    from orchestration.sensors import partition_keys_for
+
+    window = _window(period, from_, to)
+    if window is None:
+        keys, unreadable = partition_keys_for(landed_files(get_settings().landing), date.today())
+        if not keys:
+            _fail(
+                f"no extract files with a reporting month in {get_settings().landing}"
+                + (f" (unreadable names: {', '.join(unreadable)})" if unreadable else "")
+            )
+        window = date.fromisoformat(keys[0]), date.fromisoformat(keys[-1])
+    run_monthly_cycle(*window, job_name="ingest")
+    console.print(f"[green]Ingested[/] {window[0]:%Y-%m} to {window[1]:%Y-%m}; `sprx status` shows the files.")
+
+
 @app.command()
 def run(
     period: Annotated[str | None, typer.Option(help="One month YYYY-MM")] = None,
@@ -156,19 +197,12 @@ def run(
     to: Annotated[str | None, typer.Option(help="Last month YYYY-MM of a range")] = None,
 ) -> None:
     """Run the monthly cycle (ingest → dbt → reports) for a month or a range of months."""
-    if period and (from_ or to):
-        _fail("give either --period or --from/--to, not both")
-    if period:
-        first = last = _month(period)
-    elif from_ and to:
-        first, last = _month(from_), _month(to)
-    else:
+    window = _window(period, from_, to)
+    if window is None:
         _fail("give --period YYYY-MM, or --from YYYY-MM --to YYYY-MM")
         return
-    if last < first:
-        _fail("--to is before --from")
-    run_monthly_cycle(first, last)
-    console.print(f"[green]Monthly cycle complete[/] for {first:%Y-%m} to {last:%Y-%m}.")
+    run_monthly_cycle(*window)
+    console.print(f"[green]Monthly cycle complete[/] for {window[0]:%Y-%m} to {window[1]:%Y-%m}.")
 
 
 @app.command()

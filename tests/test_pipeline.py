@@ -166,3 +166,28 @@ def test_feedback_pack_per_submitter_and_month(pipeline):
     con.close()
     html = {page.name.split("_feedback_")[0] for page in folder.glob("*_feedback_202609.html")}
     assert len(submitters) > 20 and html == submitters
+
+
+def test_same_person_same_pseudonym_across_practice_provider_and_outcome_files(pipeline):
+    """A person's NHS number gives one pseudonym in practice events, provider referrals and outcome measures."""
+    from orchestration.ingest.pseudonym import pseudonymise
+
+    landing = pipeline["landing"]
+    referred = {row["nhs_number"] for row in referral_rows_from_files(landing)}
+    measured: set[str] = set()
+    for path in landing.glob("outcome_measures_*.csv"):
+        with path.open(newline="", encoding="utf-8") as handle:
+            measured |= {row["nhs_number"] for row in csv.DictReader(handle)}
+    coded: set[str] = set()
+    for path in landing.glob("practice_events_*.csv"):
+        with path.open(newline="", encoding="utf-8") as handle:
+            coded |= {row["nhs_number"] for row in csv.DictReader(handle)}
+    people = sorted(referred & measured & coded)
+    assert people, "the demo data should have people in all three sources"
+    con = duckdb.connect(str(pipeline["warehouse"]), read_only=True)
+    for number in people[:25]:
+        pseudonym = pseudonymise(number, TEST_KEY.encode())
+        for table in ("practice_events", "provider_referrals", "outcome_measures"):
+            found = con.execute(f"SELECT count(*) FROM raw.{table} WHERE person_id = ?", [pseudonym]).fetchall()[0][0]
+            assert found > 0, (table, pseudonym)
+    con.close()
