@@ -9,7 +9,7 @@ export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: demo test ui lint docs lock clean install
+.PHONY: demo test ui lint docs lock clean install bench
 
 install: $(STAMP)
 
@@ -33,6 +33,10 @@ ui: $(STAMP)
 	mkdir -p $(DAGSTER_HOME)
 	test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -m orchestration.definitions
+
+# Benchmarks run on demand only (national scale: several minutes); results go to tests/benchmarks/output/.
+bench: $(STAMP)
+	$(BIN)/python -m tests.benchmarks.ingest
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration extracts reports tests

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.alerts import run_failure_alert
 from orchestration.assets.dbt_models import warehouse_models
 from orchestration.assets.ingestion import ingest_landed_files
 from orchestration.assets.outputs import referrals_per_pcn_csv, submitter_feedback
@@ -11,6 +12,7 @@ from orchestration.assets.reference import reference_data
 from orchestration.checks.dagster_checks import gx_asset_checks
 from orchestration.partitions import monthly_partitions
 from orchestration.resources import WarehouseResource, dbt_resource
+from orchestration.schedules import build_monthly_cycle_schedule
 from orchestration.sensors import build_landing_sensor
 
 reference_refresh_job = dg.define_asset_job(
@@ -34,12 +36,14 @@ ingest_job = dg.define_asset_job(
 )
 
 landing_zone_sensor = build_landing_sensor(monthly_cycle_job, ingest_job)
+monthly_cycle_schedule = build_monthly_cycle_schedule(monthly_cycle_job)
 
 defs = dg.Definitions(
     assets=[reference_data, ingest_landed_files, warehouse_models, referrals_per_pcn_csv, submitter_feedback],
     asset_checks=[*gx_asset_checks],
     jobs=[reference_refresh_job, monthly_cycle_job, ingest_job],
-    sensors=[landing_zone_sensor],
+    schedules=[monthly_cycle_schedule],
+    sensors=[landing_zone_sensor, run_failure_alert],
     resources={
         "warehouse": WarehouseResource(),
         "dbt": dbt_resource(),

@@ -12,6 +12,7 @@ from orchestration.ingest.loader import FileOutcome, ingest_paths, landed_files
 from orchestration.partitions import monthly_partitions, window_months
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 from orchestration.settings import get_settings, pseudonym_key
+from orchestration.warehouse import WarehouseBusyError
 
 RAW_KEYS = {table: dg.AssetKey(["raw", table]) for table in load_contracts()}
 MANIFEST_KEY = dg.AssetKey(["meta", "files"])
@@ -79,7 +80,6 @@ def summarise(outcomes: list[FileOutcome]) -> dict[str, dict[str, int]]:
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
-    retry_policy=dg.RetryPolicy(max_retries=3, delay=5, backoff=dg.Backoff.EXPONENTIAL),
 )
 def ingest_landed_files(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Validate, pseudonymise and load the landed files of the partition's months, once each."""
@@ -88,8 +88,11 @@ def ingest_landed_files(context: dg.AssetExecutionContext, warehouse: WarehouseR
     today = date.today()
     paths = files_for_window(settings.landing, start, end, today)
     context.log.info(f"{len(paths)} landed file(s) for {start:%Y-%m} to before {end:%Y-%m}")
-    with warehouse.writer() as con:
-        outcomes = ingest_paths(con, paths, pseudonym_key(), settings.reject_threshold, today)
+    try:
+        with warehouse.writer() as con:
+            outcomes = ingest_paths(con, paths, pseudonym_key(), settings.reject_threshold, today)
+    except WarehouseBusyError as error:  # transient: another process held the file for too long
+        raise dg.RetryRequested(max_retries=3, seconds_to_wait=30) from error
     for outcome in outcomes:
         if outcome.status in {"rejected", "duplicate"}:
             context.log.warning(outcome.message)

@@ -12,11 +12,9 @@ import codecs
 import csv
 import datetime as dt
 import io
-import zipfile
 from dataclasses import dataclass, field
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
+from python_calamine import CalamineError, CalamineWorkbook
 
 from extracts.contract import Contract, load_contracts, load_workbooks
 from orchestration.ingest.errors import FileRejected
@@ -246,70 +244,68 @@ def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[Par
             "save it as .xlsx without a password",
         )
     try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as error:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except (CalamineError, ValueError, OSError) as error:
         raise FileRejected(
             "BAD_WORKBOOK", f"{file_name}: not a readable XLSX workbook (corrupt or truncated): {error}"
         ) from error
-    try:
-        tables = []
-        for table_name, sheet_name in _sheet_plan(submitted, workbook.sheetnames, file_name):
-            contract = load_contracts()[table_name]
-            where = f"{file_name} sheet {sheet_name}"
-            rows = workbook[sheet_name].iter_rows(values_only=True)
-            header: list[object] | None = None
-            header_line = 0
-            for line_number, row in enumerate(rows, start=1):
-                if any(_clean(v) is not None for v in row):
-                    header, header_line = list(row), line_number
-                    break
-            if header is None:
-                tables.append(
-                    _rejected_sheet(
-                        table_name,
-                        sheet_name,
-                        FileRejected("NO_HEADER", f"{where}: the sheet is empty (no header row)"),
-                    )
+    tables = []
+    for table_name, sheet_name in _sheet_plan(submitted, workbook.sheet_names, file_name):
+        contract = load_contracts()[table_name]
+        where = f"{file_name} sheet {sheet_name}"
+        try:
+            # skip_empty_area=False keeps rows at their sheet positions, so line numbers are Excel's
+            sheet_rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        except (CalamineError, ValueError) as error:
+            tables.append(
+                _rejected_sheet(
+                    table_name, sheet_name, FileRejected("BAD_WORKBOOK", f"{where}: the sheet cannot be read: {error}")
                 )
-                continue
-            while header and _clean(header[-1]) is None:  # trailing empty header cells
-                header.pop()
-            try:
-                names = _map_header([_clean(h) or "" for h in header], contract, where)
-            except FileRejected as rejection:
-                sheet = _rejected_sheet(table_name, sheet_name, rejection)
-                for number, (line_number, row) in enumerate(
-                    (
-                        (n, r)
-                        for n, r in enumerate(rows, start=header_line + 1)
-                        if any(_clean(v) is not None for v in r)
-                    ),
-                    start=1,
-                ):
+            )
+            continue
+        rows = iter(enumerate(sheet_rows, start=1))
+        header: list[object] | None = None
+        for _line_number, row in rows:
+            if any(_clean(v) is not None for v in row):
+                header = list(row)
+                break
+        if header is None:
+            tables.append(
+                _rejected_sheet(
+                    table_name, sheet_name, FileRejected("NO_HEADER", f"{where}: the sheet is empty (no header row)")
+                )
+            )
+            continue
+        while header and _clean(header[-1]) is None:  # trailing empty header cells
+            header.pop()
+        try:
+            names = _map_header([_clean(h) or "" for h in header], contract, where)
+        except FileRejected as rejection:
+            sheet = _rejected_sheet(table_name, sheet_name, rejection)
+            number = 0
+            for line_number, row in rows:
+                if any(_clean(v) is not None for v in row):
+                    number += 1
                     text = ",".join(_clean(v) or "" for v in row)
                     sheet.malformed.append(Malformed(number, line_number, text, rejection.message))
-                tables.append(sheet)
+            tables.append(sheet)
+            continue
+        builder = _TableBuilder(contract, names, where, sheet_name)
+        record_number = 0
+        for line_number, row in rows:
+            values = list(row)
+            if not any(_clean(v) is not None for v in values):
                 continue
-            builder = _TableBuilder(contract, names, where, sheet_name)
-            record_number = 0
-            for line_number, row in enumerate(rows, start=header_line + 1):
-                values = list(row)
-                if not any(_clean(v) is not None for v in values):
-                    continue
-                record_number += 1
-                # a spreadsheet row has no field count: trailing empty cells may be absent or padded
-                while len(values) > len(names) and _clean(values[-1]) is None:
-                    values.pop()
-                values += [None] * (len(names) - len(values))
-                builder.add(record_number, line_number, values, ",".join(_clean(v) or "" for v in values))
-            if builder.table.rows_received == 0:
-                builder.table.rejection = FileRejected(
-                    "HEADER_ONLY", f"{where}: the sheet has a header but no data rows"
-                )
-            tables.append(builder.table)
-        return tables
-    finally:
-        workbook.close()
+            record_number += 1
+            # a spreadsheet row has no field count: trailing empty cells may be absent or padded
+            while len(values) > len(names) and _clean(values[-1]) is None:
+                values.pop()
+            values += [None] * (len(names) - len(values))
+            builder.add(record_number, line_number, values, ",".join(_clean(v) or "" for v in values))
+        if builder.table.rows_received == 0:
+            builder.table.rejection = FileRejected("HEADER_ONLY", f"{where}: the sheet has a header but no data rows")
+        tables.append(builder.table)
+    return tables
 
 
 def _rejected_sheet(table: str, sheet: str, rejection: FileRejected) -> ParsedTable:
