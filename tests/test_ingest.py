@@ -176,7 +176,7 @@ def test_whitespace_and_case_are_normalised_not_rejected(con, tmp_path):
     rows = [
         referral_row(
             1,
-            referral_source=" GP ",
+            referral_source="\u00a0GP\t",
             referral_reasons="Mental_Health ; social_isolation",
             practice_code="a81001",
             nhs_number="999 000 0018",

@@ -15,7 +15,7 @@ from extracts.synthetic import generate
 from tests.conftest import TEST_KEY
 
 END_MONTH = "2026-09"
-MONTHS = 4
+MONTHS = 12  # a 12-month backfill, in one Dagster run (one dbt build for the range)
 
 
 def referral_rows_from_files(landing: Path) -> list[dict[str, str]]:
@@ -79,7 +79,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory):
         with dg.instance_for_test() as instance:
             reference = defs.get_job_def("reference_refresh").execute_in_process(instance=instance)
             assert reference.success
-            tags = {ASSET_PARTITION_RANGE_START_TAG: "2026-06-01", ASSET_PARTITION_RANGE_END_TAG: "2026-09-01"}
+            tags = {ASSET_PARTITION_RANGE_START_TAG: "2025-10-01", ASSET_PARTITION_RANGE_END_TAG: "2026-09-01"}
             cycle = defs.get_job_def("monthly_cycle").execute_in_process(instance=instance, tags=tags)
             assert cycle.success
         yield {"root": root, "landing": landing, "warehouse": root / "warehouse.duckdb", "output": root / "output"}
@@ -121,7 +121,9 @@ def test_pcn_monthly_counts_equal_counts_from_the_files(pipeline):
 
 def test_monthly_csv_written_per_month(pipeline):
     files = sorted((pipeline["output"] / "referrals_per_pcn").glob("*.csv"))
-    assert [f.name for f in files] == [f"referrals_per_pcn_2026{m:02d}.csv" for m in range(6, 10)]
+    expected = [f"referrals_per_pcn_2025{m:02d}.csv" for m in (10, 11, 12)]
+    expected += [f"referrals_per_pcn_2026{m:02d}.csv" for m in range(1, 10)]
+    assert [f.name for f in files] == expected
     with files[-1].open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 3 and all(int(r["referrals_received"]) > 0 for r in rows)

@@ -145,18 +145,10 @@ class _TableBuilder:
         self._positions = [(name, self.table.columns[name]) for name in names]
         self._absent = [self.table.columns[c] for c in contract.column_names if c not in names]
 
-    def add(self, record_number: int, line_number: int, values: list[object], raw_text: str) -> None:
+    def add(self, record_number: int, line_number: int, values: list[object]) -> None:
+        """One spreadsheet row: cells are typed (dates, numbers), so each is cleaned to text here."""
         if len(values) != len(self.names):
-            self.table.malformed.append(
-                Malformed(
-                    record_number,
-                    line_number,
-                    raw_text,
-                    f"{self.where}: row {record_number} (line {line_number}) has {len(values)} "
-                    f"field(s) where the header has {len(self.names)} (a truncated line, or an "
-                    "unquoted comma in a value)",
-                )
-            )
+            self._malformed(record_number, line_number, len(values), ",".join(_clean(v) or "" for v in values))
             return
         self.table.record_numbers.append(record_number)
         self.table.line_numbers.append(line_number)
@@ -164,6 +156,33 @@ class _TableBuilder:
             column.append(_clean(value))
         for column in self._absent:
             column.append(None)
+
+    def add_text_records(self, records: list[tuple[int, int, list[str]]]) -> None:
+        """CSV records, already text: transposed to columns at C speed; trimming happens in SQL."""
+        width = len(self.names)
+        good = [record for record in records if len(record[2]) == width]
+        for record_number, line_number, fields in records:
+            if len(fields) != width:
+                self._malformed(record_number, line_number, len(fields), ",".join(fields))
+        self.table.record_numbers.extend(r[0] for r in good)
+        self.table.line_numbers.extend(r[1] for r in good)
+        transposed = list(zip(*(r[2] for r in good), strict=True)) if good else [() for _ in self.names]
+        for (_, column), values in zip(self._positions, transposed, strict=True):
+            column.extend(values)
+        for column in self._absent:
+            column.extend([None] * len(good))
+
+    def _malformed(self, record_number: int, line_number: int, count: int, text: str) -> None:
+        self.table.malformed.append(
+            Malformed(
+                record_number,
+                line_number,
+                text,
+                f"{self.where}: row {record_number} (line {line_number}) has {count} "
+                f"field(s) where the header has {len(self.names)} (a truncated line, or an "
+                "unquoted comma in a value)",
+            )
+        )
 
 
 def read_csv_records(text: str) -> list[tuple[int, int, list[str]]]:
@@ -187,8 +206,7 @@ def read_csv(data: bytes, submitted: SubmittedName, file_name: str) -> ParsedTab
     _, _, header = records[0]
     names = _map_header(header, contract, file_name)
     builder = _TableBuilder(contract, names, file_name, None)
-    for record_number, line_number, fields in records[1:]:
-        builder.add(record_number, line_number, fields, ",".join(fields))
+    builder.add_text_records(records[1:])
     table = builder.table
     table.converted_from = converted_from
     if table.rows_received == 0:
@@ -301,7 +319,7 @@ def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[Par
             while len(values) > len(names) and _clean(values[-1]) is None:
                 values.pop()
             values += [None] * (len(names) - len(values))
-            builder.add(record_number, line_number, values, ",".join(_clean(v) or "" for v in values))
+            builder.add(record_number, line_number, values)
         if builder.table.rows_received == 0:
             builder.table.rejection = FileRejected("HEADER_ONLY", f"{where}: the sheet has a header but no data rows")
         tables.append(builder.table)

@@ -40,9 +40,13 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+# What a submitted value is trimmed of: white space, no-break spaces and stray byte-order marks.
+TRIMMED = sql_literal(" \t\r\n\u00a0\ufeff")
+
+
 def normalised_expression(column: Column) -> str:
-    """The trimmed, case-normalised value as it will be checked and stored."""
-    name = column.name
+    """The trimmed, case-normalised value as it will be checked and stored; empty text is NULL."""
+    name = f"nullif(trim({column.name}, {TRIMMED}), '')"
     if column.type == "nhs_number":
         return f"nullif(replace({name}, ' ', ''), '')"
     if column.type == "month":
