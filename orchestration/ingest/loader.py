@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from extracts.contract import Contract, load_contracts
-from extracts.identifiers import is_valid_nhs_number, is_valid_sctid
+from extracts.identifiers import is_valid_sctid
 from orchestration.ingest.errors import FileRejected
 from orchestration.ingest.filenames import SubmittedName, parse_file_name
 from orchestration.ingest.pseudonym import pseudonym_table
@@ -40,6 +40,7 @@ from orchestration.ingest.validation import (
     SUBMITTER,
     UNIT,
     BatchContext,
+    nhs_number_is_valid,
     sql_literal,
     validation_sql,
 )
@@ -423,15 +424,16 @@ class Ingestor:
             )
 
     def _register_pseudonyms(self, contract: Contract) -> None:
+        """Pseudonyms for the distinct NHS numbers that passed the modulus 11 check (in SQL, once)."""
         numbers: list[str] = []
         for name in (c.name for c in contract.columns if c.type == "nhs_number"):
             numbers += [
                 row[0]
                 for row in self.con.execute(
-                    f"SELECT DISTINCT {name} FROM checked WHERE regexp_full_match({name}, '[0-9]{{10}}')"
+                    f"SELECT DISTINCT {name} FROM checked WHERE {nhs_number_is_valid(name)}"
                 ).fetchall()
             ]
-        table = pseudonym_table((n for n in numbers if is_valid_nhs_number(n)), self.key)
+        table = pseudonym_table(numbers, self.key)
         self.con.register("pseudonyms", pa.table({k: pa.array(v, pa.string()) for k, v in table.items()}))
 
     def _quarantine_checked(self, contract: Contract) -> None:

@@ -153,7 +153,7 @@ class _TableBuilder:
         self.table.record_numbers.append(record_number)
         self.table.line_numbers.append(line_number)
         for (_, column), value in zip(self._positions, values, strict=True):
-            column.append(_clean(value))
+            column.append(value if type(value) is str else _clean(value))  # text is trimmed in SQL
         for column in self._absent:
             column.append(None)
 

@@ -73,7 +73,8 @@ def _shown(name: str) -> str:
     return f"'''' || left({name}, 40) || ''''"
 
 
-def _nhs_valid(name: str) -> str:
+def nhs_number_is_valid(name: str) -> str:
+    """SQL: the column holds 10 digits whose last is the modulus 11 check of the first nine."""
     digits = " + ".join(f"TRY_CAST(substr({name}, {i}, 1) AS INTEGER) * {11 - i}" for i in range(1, 10))
     # CASE, not AND: DuckDB evaluates both sides of AND, so guard the arithmetic explicitly
     return (
@@ -102,7 +103,7 @@ def column_checks(column: Column, context: BatchContext, submitter_column: str) 
             _error(
                 name,
                 "INVALID_NHS_NUMBER",
-                f"{present} AND NOT {_nhs_valid(name)}",
+                f"{present} AND NOT {nhs_number_is_valid(name)}",
                 sql_literal("not a valid NHS number (10 digits, modulus 11 check digit)"),
             )
         )
