@@ -38,6 +38,10 @@ ui: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m tests.benchmarks.ingest
 
+# The dbt documentation site (needs a built warehouse: run `make demo` first).
+docs: $(STAMP)
+	$(BIN)/sprx docs
+
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration extracts reports tests
 

@@ -206,6 +206,43 @@ def run(
 
 
 @app.command()
+def docs() -> None:
+    """Build the dbt documentation site (models, columns, tests, lineage) into $SPRX_OUTPUT/dbt_docs."""
+    import subprocess
+
+    from orchestration.resources import dbt_environment, dbt_executable
+    from orchestration.settings import DBT_PROJECT_DIR
+
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        _fail(f"No warehouse at {settings.warehouse}: run `make demo` (or `sprx run`) first")
+    target = settings.output / "dbt_docs"
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            "docs",
+            "generate",
+            "--project-dir",
+            str(DBT_PROJECT_DIR),
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(target),
+        ],
+        env=dbt_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        _fail(f"dbt docs generate failed:\n{result.stdout[-3000:]}{result.stderr[-2000:]}")
+    console.print(
+        f"[green]dbt docs[/] written to {target / 'index.html'} "
+        f"(serve the folder, e.g. `python -m http.server -d {target}`)"
+    )
+
+
+@app.command()
 def status() -> None:
     """What has landed and loaded: files and rows per table and status."""
     from orchestration.warehouse import read_connection

@@ -10,7 +10,17 @@ runner = CliRunner()
 
 @pytest.mark.parametrize(
     "command",
-    [[], ["generate"], ["ingest"], ["run"], ["status"], ["demo"], ["reference", "load"], ["contracts", "docs"]],
+    [
+        [],
+        ["generate"],
+        ["ingest"],
+        ["run"],
+        ["status"],
+        ["demo"],
+        ["docs"],
+        ["reference", "load"],
+        ["contracts", "docs"],
+    ],
 )
 def test_help_on_every_command(command):
     result = runner.invoke(app, [*command, "--help"])
