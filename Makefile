@@ -27,6 +27,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check orchestration extracts reports tests
 	$(BIN)/ruff format --check --quiet orchestration extracts reports tests
+	cd dbt_project && ../$(BIN)/sqlfluff lint --processes 2 .
 	$(BIN)/python -m pytest -q
 
 ui: $(STAMP)
@@ -44,6 +45,7 @@ docs: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check orchestration extracts reports tests
+	cd dbt_project && ../$(BIN)/sqlfluff lint .
 
 # Regenerate the lock file after changing pyproject.toml dependencies.
 lock:

@@ -55,10 +55,20 @@ def dbt_environment() -> dict[str, str]:
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+def _dbt_sources_newest_mtime() -> float:
+    paths = [DBT_PROJECT_DIR / "dbt_project.yml", DBT_PROJECT_DIR / "profiles.yml"]
+    for folder in ("models", "macros", "seeds", "tests"):
+        paths += [p for p in (DBT_PROJECT_DIR / folder).rglob("*") if p.is_file()]
+    return max(p.stat().st_mtime for p in paths if p.exists())
+
+
 def ensure_dbt_manifest(force: bool = False) -> Path:
-    """Parse the dbt project when its manifest is missing: dagster-dbt needs it before loading."""
+    """Parse the dbt project when its manifest is missing or older than any project file.
+
+    dagster-dbt builds the asset graph from the manifest, so a stale one would hide new models.
+    """
     manifest = dbt_project.manifest_path
-    if force or not manifest.exists():
+    if force or not manifest.exists() or manifest.stat().st_mtime < _dbt_sources_newest_mtime():
         result = subprocess.run(
             [
                 dbt_executable(),

@@ -88,3 +88,20 @@ def test_examples_pass_the_validator(table: str, tmp_path: Path):
     (outcome,) = ingest_paths(con, [path], TEST_KEY.encode(), 0.05, date(2026, 11, 24))
     quarantined = con.execute("SELECT message FROM quarantine.rows").fetchall()
     assert (outcome.status, outcome.rows_loaded) == ("loaded", 1), quarantined
+
+
+def test_dbt_seeds_that_copy_contract_facts_match_the_contracts():
+    """The dbt project cannot read YAML contracts, so two seeds restate them: they must not drift."""
+    import csv
+
+    seeds = Path(__file__).resolve().parents[1] / "dbt_project" / "seeds"
+    with (seeds / "rejection_reasons.csv").open(newline="", encoding="utf-8") as handle:
+        seeded = {row["reason_code"] for row in csv.DictReader(handle)}
+    codes = load_reason_codes()
+    assert set(codes["row"]) | set(codes["file"]) <= seeded
+    assert seeded - set(codes["row"]) - set(codes["file"]) <= {"UNRECORDED"}
+    with (seeds / "extract_tables.csv").open(newline="", encoding="utf-8") as handle:
+        tables = {row["table_name"]: row for row in csv.DictReader(handle)}
+    assert set(tables) == TABLES
+    for name, row in tables.items():
+        assert row["submitter_type"] == load_contracts()[name].submitter_type

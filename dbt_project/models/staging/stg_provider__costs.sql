@@ -1,11 +1,11 @@
 select
-    costs.file_id,
-    costs.record_number,
-    costs.provider_code,
-    costs.pcn_code,
-    costs.period,
-    costs.cost_type,
-    costs.amount_gbp
-from {{ source('provider', 'costs') }} as costs
+    provider_costs.file_id,
+    provider_costs.record_number,
+    provider_costs.provider_code,
+    provider_costs.pcn_code,
+    provider_costs.period,
+    provider_costs.cost_type,
+    provider_costs.amount_gbp
+from {{ source('provider', 'costs') }} as provider_costs
 inner join {{ ref('stg_meta__files') }} as files
-    on costs.file_id = files.file_id
+    on provider_costs.file_id = files.file_id

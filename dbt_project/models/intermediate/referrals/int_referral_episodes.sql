@@ -1,4 +1,5 @@
--- One row per referral episode, placed in the PCN the practice belonged to on the referral date.
+-- One row per referral episode (provider + referral id) in its latest reported state, placed in the
+-- PCN its practice belonged to on the referral date, with waits, contacts, care plan and discharge.
 with referrals as (
     select * from {{ ref('int_referrals_latest') }}
 ),
@@ -21,6 +22,22 @@ coded as (
 
 sources as (
     select * from {{ ref('referral_sources') }}
+),
+
+pcn_on_referral_date as (
+    -- ODS ranges may touch (one ends the day the next starts): that day belongs to the new PCN
+    select
+        referrals.referral_key,
+        membership.pcn_code,
+        row_number() over (
+            partition by referrals.referral_key
+            order by membership.start_date desc nulls last
+        ) as membership_rank
+    from referrals
+    inner join membership
+        on
+            referrals.practice_code = membership.practice_code
+            and referrals.referral_date between membership.start_date and membership.end_date_or_max
 )
 
 select
@@ -29,7 +46,7 @@ select
     referrals.referral_id,
     referrals.person_id,
     referrals.practice_code,
-    membership.pcn_code,
+    pcn_on_referral_date.pcn_code,
     practices.sub_icb_code,
     practices.icb_code,
     practices.region_code,
@@ -39,6 +56,10 @@ select
     sources.is_general_practice as is_referred_by_general_practice,
     referrals.referral_reasons,
     referrals.link_worker_id,
+    case
+        when referrals.link_worker_id is not null
+            then {{ dbt.concat(["referrals.provider_code", "'-'", "referrals.link_worker_id"]) }}
+    end as link_worker_key,
     referrals.first_contact_date,
     {{ dbt.datediff('referrals.referral_date', 'referrals.first_contact_date', 'day') }} as days_to_first_contact,
     coalesce(contacts.contacts_offered, 0) as contacts_offered,
@@ -59,10 +80,10 @@ select
 from referrals
 left join practices
     on referrals.practice_code = practices.practice_code
-left join membership
+left join pcn_on_referral_date
     on
-        referrals.practice_code = membership.practice_code
-        and referrals.referral_date between membership.start_date and membership.end_date_or_max
+        referrals.referral_key = pcn_on_referral_date.referral_key
+        and pcn_on_referral_date.membership_rank = 1
 left join contacts
     on referrals.referral_key = contacts.referral_key
 left join coded
