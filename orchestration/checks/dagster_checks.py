@@ -145,10 +145,13 @@ def gx_raw_contract_checks(
     run_id = _run_id(context)
     by_table: dict[str, list[TableValidation]] = {}
     started = datetime.now()
-    with warehouse.writer() as con:
+    # validate on a read-only connection; hold the single writer only to record the results
+    with warehouse.reader() as con:
         for table in selected:
             table_months = months if months is not None else months_to_validate(con, table)
             by_table[table] = [validate_period(con, table, month, run_id=run_id) for month in table_months]
+    with warehouse.writer() as con:
+        for table in selected:
             record_results(con, by_table[table], run_id=run_id)
     validations = [v for vs in by_table.values() for v in vs]
     seconds = (datetime.now() - started).total_seconds()
