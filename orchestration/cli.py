@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from orchestration.months import add_months, previous_month
 from orchestration.settings import PROJECT_ROOT, SettingsError, get_settings
 
 app = typer.Typer(help="Social prescribing returns warehouse.", no_args_is_help=True, add_completion=False)
@@ -36,15 +37,6 @@ def _month(text: str) -> date:
     except ValueError:
         _fail(f"{text!r} is not a month YYYY-MM")
         raise  # unreachable
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def last_complete_month(today: date) -> date:
-    return add_months(date(today.year, today.month, 1), -1)
 
 
 def dagster_instance():
@@ -282,7 +274,7 @@ def demo(
     settings = get_settings()
     from extracts.synthetic import generate as run_generator
 
-    last = last_complete_month(date.today())
+    last = previous_month(date.today())
     first = add_months(last, -(months - 1))
     end_month = f"{last:%Y-%m}"
     if not any(settings.landing.glob("*_*_*.*")):

@@ -5,7 +5,8 @@ from datetime import datetime
 
 import dagster as dg
 
-from orchestration.working_days import nth_working_day, previous_month
+from orchestration.months import previous_month
+from orchestration.working_days import nth_working_day
 
 TIMEZONE = "Europe/London"
 

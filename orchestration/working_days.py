@@ -34,12 +34,6 @@ def nth_working_day(year: int, month: int, n: int) -> date:
         day += timedelta(days=1)
 
 
-def previous_month(day: date) -> date:
-    """First day of the month before `day`'s month."""
-    first = day.replace(day=1)
-    return (first - timedelta(days=1)).replace(day=1)
-
-
 def working_days_after(start: date, count: int) -> date:
     """The date `count` working days after `start` (the submission deadline arithmetic)."""
     day = start

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.months import months_between
 from orchestration.partitions import monthly_partitions, window_months
 from orchestration.resources import WarehouseResource
 from orchestration.settings import get_settings
@@ -75,16 +76,6 @@ def referrals_per_pcn_csv(context: dg.AssetExecutionContext, warehouse: Warehous
     )
 
 
-def months_in(start: date, end: date) -> list[date]:
-    """First days of the months in [start, end)."""
-    months = []
-    current = start
-    while current < end:
-        months.append(current)
-        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    return months
-
-
 @dg.asset(
     key=dg.AssetKey(["reports", "submitter_feedback"]),
     deps=[dg.AssetKey(["meta", "files"])],
@@ -101,7 +92,7 @@ def submitter_feedback(context: dg.AssetExecutionContext, warehouse: WarehouseRe
     output = get_settings().output
     packs = []
     with warehouse.reader() as con:
-        for month in months_in(start, end):
+        for month in months_between(start, end):
             packs += build_submitter_feedback(con, month, output)
     to_fix = sum(pack.counts.rows_to_correct for pack in packs)
     return dg.MaterializeResult(

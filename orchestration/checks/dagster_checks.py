@@ -17,7 +17,8 @@ import dagster as dg
 import duckdb
 
 from extracts.contract import load_contracts
-from orchestration.checks.gx_suites import TableValidation, add_months, validate_period
+from orchestration.checks.gx_suites import TableValidation, validate_period
+from orchestration.months import months_between
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 from orchestration.settings import get_settings
 
@@ -26,21 +27,12 @@ MAX_FAILURES_IN_METADATA = 50
 RAW_CHECK_KEYS = {table: dg.AssetCheckKey(dg.AssetKey(["raw", table]), CHECK_NAME) for table in load_contracts()}
 
 
-def months_in_window(start: date, end: date) -> list[date]:
-    """First days of the months in [start, end)."""
-    months, month = [], start.replace(day=1)
-    while month < end:
-        months.append(month)
-        month = add_months(month, 1)
-    return months
-
-
 def run_months(context: dg.AssetCheckExecutionContext) -> list[date] | None:
     """The months of a partitioned run (one partition or a single-run backfill range); None when unpartitioned."""
     if not (context.has_partition_key or context.has_partition_key_range):
         return None
     window = context.partition_time_window
-    return months_in_window(window.start.date(), window.end.date())
+    return months_between(window.start.date(), window.end.date())
 
 
 def months_to_validate(con: duckdb.DuckDBPyConnection, table: str) -> list[date]:

@@ -15,13 +15,14 @@ import re
 import statistics
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from extracts.contract import Column, Contract, load_contracts
 from orchestration.ingest.schema import raw_column_name
+from orchestration.months import add_months, month_end
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -139,15 +140,6 @@ class TableValidation:
 
 def suite_name(table: str) -> str:
     return f"raw.{table}"
-
-
-def month_end(period: date) -> date:
-    return add_months(period, 1) - timedelta(days=1)
-
-
-def add_months(month: date, months: int) -> date:
-    index = month.year * 12 + month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def _as_datetime(day: date) -> datetime:

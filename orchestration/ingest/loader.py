@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -44,6 +44,7 @@ from orchestration.ingest.validation import (
     sql_literal,
     validation_sql,
 )
+from orchestration.months import month_end
 
 log = logging.getLogger(__name__)
 REQUIRED_REFERENCE = ("ref.practices", "ref.providers", "ref.pcns", "ref.snomed_codelist")
@@ -74,16 +75,6 @@ class FileOutcome:
 def mask_identifiers(text: str) -> str:
     """Hide anything shaped like an NHS number in free text kept for a human to read."""
     return _NHS_LIKE.sub("[masked]", text)
-
-
-def month_end(period: date) -> date:
-    return (period.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-
-
-def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None):
-    """First value of the first row, with the result fully consumed (DuckDB 2.0 requires it)."""
-    rows = con.execute(sql, params or []).fetchall()
-    return rows[0][0] if rows else None
 
 
 def sha256_of(data: bytes) -> str:
