@@ -9,9 +9,7 @@ from pathlib import Path
 import duckdb
 import openpyxl
 import pytest
-from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from extracts.synthetic import generate
 from tests.conftest import TEST_KEY
 
 END_MONTH = "2026-09"
@@ -62,27 +60,10 @@ def pcn_on(memberships: list[dict[str, str]], practice: str, day: str) -> str | 
 
 
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("e2e")
-    with pytest.MonkeyPatch.context() as patch:
-        landing = root / "landing"
-        patch.setenv("SPRX_WAREHOUSE", str(root / "warehouse.duckdb"))
-        patch.setenv("SPRX_LANDING", str(landing))
-        patch.setenv("SPRX_OUTPUT", str(root / "output"))
-        patch.setenv("SPRX_PSEUDONYM_KEY", TEST_KEY)
-        patch.setenv("DAGSTER_HOME", str(root / "dagster_home"))
-        generate(scale="demo", months=MONTHS, seed=11, out_dir=landing, end_month=END_MONTH)
-        import dagster as dg
-
-        from orchestration.definitions import defs
-
-        with dg.instance_for_test() as instance:
-            reference = defs.get_job_def("reference_refresh").execute_in_process(instance=instance)
-            assert reference.success
-            tags = {ASSET_PARTITION_RANGE_START_TAG: "2025-10-01", ASSET_PARTITION_RANGE_END_TAG: "2026-09-01"}
-            cycle = defs.get_job_def("monthly_cycle").execute_in_process(instance=instance, tags=tags)
-            assert cycle.success
-        yield {"root": root, "landing": landing, "warehouse": root / "warehouse.duckdb", "output": root / "output"}
+def pipeline(demo_pipeline: dict[str, Path]) -> dict[str, Path]:
+    """The session's demo warehouse (tests/conftest.py): 12 months to END_MONTH, built through Dagster."""
+    assert demo_pipeline["end_month"] == END_MONTH and demo_pipeline["months"] == MONTHS
+    return demo_pipeline
 
 
 def test_every_generated_referral_reaches_fct_referrals(pipeline):
