@@ -83,4 +83,14 @@ def demo_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
             tags = {ASSET_PARTITION_RANGE_START_TAG: first.isoformat(), ASSET_PARTITION_RANGE_END_TAG: last.isoformat()}
             cycle = defs.get_job_def("monthly_cycle").execute_in_process(instance=instance, tags=tags)
             assert cycle.success, "monthly_cycle failed while building the demo warehouse"
-    yield {**paths, "end_month": DEMO_END_MONTH, "months": DEMO_MONTHS, "seed": DEMO_SEED}
+            materializations = {
+                event.asset_key.to_user_string(): dict(event.step_materialization_data.materialization.metadata)
+                for event in cycle.get_asset_materialization_events()
+            }
+    yield {
+        **paths,
+        "end_month": DEMO_END_MONTH,
+        "months": DEMO_MONTHS,
+        "seed": DEMO_SEED,
+        "materializations": materializations,
+    }

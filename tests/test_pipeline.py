@@ -174,3 +174,16 @@ def test_same_person_same_pseudonym_across_practice_provider_and_outcome_files(p
             found = con.execute(f"SELECT count(*) FROM raw.{table} WHERE person_id = ?", [pseudonym]).fetchall()[0][0]
             assert found > 0, (table, pseudonym)
     con.close()
+
+
+def test_dbt_tables_carry_row_counts_equal_to_the_warehouse(pipeline):
+    """Row counts are attached after dbt exits (it holds the writer lock while it runs)."""
+    materializations = pipeline["materializations"]
+    con = duckdb.connect(str(pipeline["warehouse"]), read_only=True)
+    for key in ("marts/fct_referrals", "marts/referral_measures_monthly", "intermediate/int_referrals_latest"):
+        schema, table = key.split("/")
+        expected = con.execute(f"SELECT count(*) FROM {schema}.{table}").fetchall()[0][0]
+        assert materializations[key]["dagster/row_count"].value == expected, key
+    con.close()
+    views = [k for k, m in materializations.items() if k == "marts/pcn_referrals_monthly"]
+    assert views and "dagster/row_count" not in materializations["marts/pcn_referrals_monthly"]

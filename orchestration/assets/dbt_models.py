@@ -1,8 +1,9 @@
 """dbt models, seeds and tests as Dagster assets and asset checks (dagster-dbt)."""
 
 import json
+import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import dagster as dg
@@ -11,6 +12,10 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from orchestration.partitions import monthly_partitions, window_months
 from orchestration.resources import WAREHOUSE_POOL, dbt_project, ensure_dbt_manifest
 from orchestration.settings import get_settings
+from orchestration.warehouse import read_connection
+
+logger = logging.getLogger(__name__)
+COUNTED_MATERIALIZATIONS = {"table", "incremental", "seed", "snapshot"}
 
 
 class SprxDbtTranslator(DagsterDbtTranslator):
@@ -43,4 +48,35 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     start, end = window_months(context)
     os.environ["SPRX_WAREHOUSE"] = str(get_settings().warehouse)
     dbt_vars = {"period_start": start.isoformat(), "period_end": end.isoformat()}
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
+    yield from with_row_counts(invocation.stream(), invocation.manifest)
+
+
+def with_row_counts(events: Iterable[Any], manifest: Mapping[str, Any]) -> Iterator[Any]:
+    """Attach `dagster/row_count` to each built table once dbt has finished.
+
+    dagster-dbt's own `fetch_row_counts()` queries while dbt still holds DuckDB's single writer
+    lock, so the events are held back until dbt exits and the file can be opened read-only. Views
+    are not counted (that would run their query). On other targets (Spark) the counts are skipped.
+    """
+    buffered = list(events)
+    relations: dict[int, str] = {}
+    for index, event in enumerate(buffered):
+        if isinstance(event, (dg.Output, dg.AssetMaterialization)) and "unique_id" in event.metadata:
+            node = manifest["nodes"].get(event.metadata["unique_id"].value) or {}
+            if node.get("config", {}).get("materialized") in COUNTED_MATERIALIZATIONS and node.get("relation_name"):
+                relations[index] = node["relation_name"]
+    counts: dict[int, int] = {}
+    warehouse = get_settings().warehouse
+    if relations and os.environ.get("SPRX_DBT_TARGET", "duckdb") == "duckdb" and warehouse.exists():
+        with read_connection(warehouse) as con:
+            for index, relation in relations.items():
+                try:
+                    counts[index] = int(con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0])
+                except Exception as error:  # a missing relation must not fail a build that succeeded
+                    logger.warning("row count of %s not recorded: %s", relation, error)
+    for index, event in enumerate(buffered):
+        if index in counts:
+            yield event.with_metadata({**event.metadata, "dagster/row_count": counts[index]})
+        else:
+            yield event
