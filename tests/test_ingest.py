@@ -492,3 +492,19 @@ def test_xlsx_rows_with_absent_trailing_cells_are_complete(con, tmp_path):
     too_long = xlsx_bytes({"provider_referrals": [header, [*short, *[None] * 5, "extra"]]})
     outcome = one(ingest(con, tmp_path, "provider_referrals_NLW01_202609.xlsx", too_long, threshold=1.0))
     assert reasons(con, outcome.file_id) == [(1, None, "WRONG_FIELD_COUNT")]
+
+
+@pytest.mark.parametrize("key", [b"k", b"test-pseudonym-key-0123456789", bytes(range(64)), b"long-key-" * 20])
+def test_pseudonyms_in_sql_equal_python_hmac(key: bytes):
+    """The loader's set-based HMAC-SHA256 in DuckDB equals Python's hmac for short, block-sized and long keys."""
+    from orchestration.ingest.pseudonym import hmac_pads, pseudonym_sql
+
+    numbers = [f"999{n:07d}" for n in range(0, 10_000_000, 99_991)]
+    inner, outer = hmac_pads(key)
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT n, {pseudonym_sql('n', '$inner', '$outer')} FROM unnest($numbers) AS t(n)",
+        {"inner": inner, "outer": outer, "numbers": numbers},
+    ).fetchall()
+    assert len(rows) == len(numbers)
+    assert all(digest == pseudonymise(number, key) for number, digest in rows)

@@ -23,7 +23,7 @@ from extracts.contract import Contract, load_contracts
 from extracts.identifiers import is_valid_sctid
 from orchestration.ingest.errors import FileRejected
 from orchestration.ingest.filenames import SubmittedName, parse_file_name
-from orchestration.ingest.pseudonym import pseudonym_table
+from orchestration.ingest.pseudonym import hmac_pads, pseudonym_sql
 from orchestration.ingest.reading import (
     Malformed,
     ParsedTable,
@@ -377,8 +377,9 @@ class Ingestor:
         self._quarantine_checked(contract)
         self._insert_raw(contract)
         self.con.execute("DROP TABLE IF EXISTS checked")
-        for view in ("batch", "units", "pseudonyms"):
+        for view in ("batch", "units"):
             self.con.unregister(view)
+        self.con.execute("DROP TABLE IF EXISTS pseudonyms")
         return results
 
     def _register_batch(self, contract: Contract, batch: list[Unit]) -> None:
@@ -415,17 +416,20 @@ class Ingestor:
             )
 
     def _register_pseudonyms(self, contract: Contract) -> None:
-        """Pseudonyms for the distinct NHS numbers that passed the modulus 11 check (in SQL, once)."""
-        numbers: list[str] = []
-        for name in (c.name for c in contract.columns if c.type == "nhs_number"):
-            numbers += [
-                row[0]
-                for row in self.con.execute(
-                    f"SELECT DISTINCT {name} FROM checked WHERE {nhs_number_is_valid(name)}"
-                ).fetchall()
-            ]
-        table = pseudonym_table(numbers, self.key)
-        self.con.register("pseudonyms", pa.table({k: pa.array(v, pa.string()) for k, v in table.items()}))
+        """Pseudonyms for the distinct NHS numbers that passed the modulus 11 check, computed in SQL."""
+        distinct = [
+            f"SELECT {name} AS nhs_number FROM checked WHERE {nhs_number_is_valid(name)}"
+            for name in (c.name for c in contract.columns if c.type == "nhs_number")
+        ] or ["SELECT CAST(NULL AS VARCHAR) AS nhs_number WHERE false"]
+        inner, outer = hmac_pads(self.key)
+        self.con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE pseudonyms AS
+            SELECT DISTINCT nhs_number, {pseudonym_sql("nhs_number", "$inner", "$outer")} AS person_id
+            FROM ({" UNION ".join(distinct)})
+            """,
+            {"inner": inner, "outer": outer},
+        )
 
     def _quarantine_checked(self, contract: Contract) -> None:
         """Bad rows, and every row of a rejected file, with the NHS number pseudonymised or masked."""
