@@ -101,6 +101,11 @@ def _clean(value: object) -> str | None:
     return text or None
 
 
+def _clean_row(row: list[object]) -> list[str | None]:
+    """`_clean` of every cell, with the common case (a text cell) inline: this runs once per cell."""
+    return [(value.strip().strip("\ufeff").strip() or None) if type(value) is str else _clean(value) for value in row]
+
+
 def _map_header(header: list[str], contract: Contract, where: str) -> list[str]:
     """Header names in file order, checked against the contract; rejects with what was expected."""
     names = [(_clean(h) or "").lower() for h in header]
@@ -145,15 +150,15 @@ class _TableBuilder:
         self._positions = [(name, self.table.columns[name]) for name in names]
         self._absent = [self.table.columns[c] for c in contract.column_names if c not in names]
 
-    def add(self, record_number: int, line_number: int, values: list[object]) -> None:
-        """One spreadsheet row: cells are typed (dates, numbers), so each is cleaned to text here."""
+    def add(self, record_number: int, line_number: int, values: list[str | None]) -> None:
+        """One spreadsheet row, already cleaned to text by `_clean_row`."""
         if len(values) != len(self.names):
-            self._malformed(record_number, line_number, len(values), ",".join(_clean(v) or "" for v in values))
+            self._malformed(record_number, line_number, len(values), ",".join(v or "" for v in values))
             return
         self.table.record_numbers.append(record_number)
         self.table.line_numbers.append(line_number)
         for (_, column), value in zip(self._positions, values, strict=True):
-            column.append(value if type(value) is str else _clean(value))  # text is trimmed in SQL
+            column.append(value)
         for column in self._absent:
             column.append(None)
 
@@ -311,12 +316,12 @@ def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[Par
         builder = _TableBuilder(contract, names, where, sheet_name)
         record_number = 0
         for line_number, row in rows:
-            values = list(row)
-            if not any(_clean(v) is not None for v in values):
+            values = _clean_row(row)
+            if values.count(None) == len(values):
                 continue
             record_number += 1
             # a spreadsheet row has no field count: trailing empty cells may be absent or padded
-            while len(values) > len(names) and _clean(values[-1]) is None:
+            while len(values) > len(names) and values[-1] is None:
                 values.pop()
             values += [None] * (len(names) - len(values))
             builder.add(record_number, line_number, values)
