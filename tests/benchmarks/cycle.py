@@ -1,0 +1,296 @@
+"""The whole monthly cycle at a chosen scale, stage by stage, against the DuckDB floor on the same files.
+
+Run: `.venv/bin/python -m tests.benchmarks.cycle [--scales demo icb national] [--months 12] [--seed 1]`
+(`make bench`). Generated files are cached by scale, months and seed under `tests/benchmarks/output/`.
+Every stage runs in its own child process through the real Dagster jobs, so its wall time and peak
+memory (max RSS) are its own. Results: `output/cycle_<scale>_<months>m.json`, and a table on stdout.
+
+Two figures the issue asks for:
+- monthly cycle = ingest one month + dbt build for that month + statistics + reports + return;
+- full rebuild = ingest all months + dbt build over all months + statistics + reports + return.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from importlib.metadata import version
+from pathlib import Path
+
+OUTPUT = Path(__file__).resolve().parent / "output"
+PROJECT = Path(__file__).resolve().parents[2]
+BENCH_KEY = "benchmark-key-0123456789"
+TABLES = (
+    "practice_events",
+    "practice_appointments",
+    "provider_referrals",
+    "provider_contacts",
+    "provider_costs",
+    "outcome_measures",
+)
+# Groups of the monthly_cycle job timed as separate stages, in the order the job runs them.
+STAGE_GROUPS = {
+    "statistics": ("statistics",),
+    "reports": ("reports",),
+    "publication": ("publication",),
+}
+
+
+def month_range(end: str, months: int) -> tuple[date, date]:
+    from orchestration.months import add_months
+
+    last = date.fromisoformat(f"{end}-01")
+    return add_months(last, -(months - 1)), last
+
+
+# --- child-process stages -------------------------------------------------------------------------
+
+
+def stage_generate(scale: str, months: str, seed: str, end: str, landing: str) -> dict:
+    from extracts.synthetic import generate
+
+    summary = generate(scale=scale, months=int(months), seed=int(seed), out_dir=Path(landing), end_month=end)
+    return {"files": summary.files, "rows": summary.rows, "referrals": summary.referrals}
+
+
+def stage_floor(landing: str, warehouse: str, month: str) -> dict:
+    """DuckDB alone: every CSV read into a table with its columns given (no sniffing), the XLSX sheets
+    read with calamine (DuckDB's excel extension cannot be installed here), and one hand-written query
+    computing monthly referrals per PCN. `month` = YYYYMM limits it to one month's files; '' = all."""
+    import duckdb
+    from python_calamine import CalamineWorkbook
+
+    from extracts.contract import load_contracts
+
+    folder = Path(landing)
+    suffix = f"_{month}" if month else ""
+    con = duckdb.connect(warehouse)
+    figures: dict = {}
+    started = time.perf_counter()
+    for table in TABLES:
+        columns = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in load_contracts()[table].column_names) + "}"
+        pattern = str(folder / f"{table}_*{suffix}.csv")
+        con.execute(
+            f"CREATE TABLE {table} AS SELECT * FROM read_csv('{pattern}', columns = {columns}, "
+            "header = true, auto_detect = false, filename = true)"
+        )
+    figures["csv_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    xlsx_rows = 0
+    for path in sorted(folder.glob(f"provider_*{suffix}.xlsx")):
+        workbook = CalamineWorkbook.from_path(str(path))
+        for sheet in workbook.sheet_names:
+            xlsx_rows += len(workbook.get_sheet_by_name(sheet).to_python())
+    figures["xlsx_seconds"] = time.perf_counter() - started
+    started = time.perf_counter()
+    con.execute(
+        "CREATE TABLE membership AS SELECT * FROM read_csv(?, all_varchar = true)",
+        [str(folder / "reference" / "epcncorepartnerdetails.csv")],
+    )
+    per_pcn = con.execute("""
+        SELECT m."PCN Code", date_trunc('month', CAST(r.referral_date AS DATE)) AS month,
+               count(DISTINCT r.provider_code || r.referral_id)
+        FROM provider_referrals r
+        JOIN membership m ON m."Partner Organisation Code" = r.practice_code
+        GROUP BY ALL""").fetchall()
+    figures["query_seconds"] = time.perf_counter() - started
+    figures["csv_rows"] = sum(con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in TABLES)
+    figures["xlsx_rows_read"] = xlsx_rows
+    figures["pcn_month_rows"] = len(per_pcn)
+    figures["floor_read_seconds"] = figures["csv_seconds"] + figures["xlsx_seconds"]
+    return figures
+
+
+def _run_job(job_name: str, start: str, end: str, groups: tuple[str, ...] = ()) -> dict:
+    """Run a Dagster job (optionally only some asset groups) over a partition range, as `sprx run` does."""
+    import dagster as dg
+    from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+    from orchestration.definitions import defs
+
+    job = defs.get_job_def(job_name)
+    selection = None
+    if groups:
+        selection = [
+            key
+            for key in defs.resolve_all_asset_keys()
+            if defs.get_assets_def(key).group_names_by_key.get(key) in groups
+        ]
+        if not selection:
+            return {"skipped": f"no assets in groups {groups}"}
+    tags = {ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end} if start else {}
+    started = time.perf_counter()
+    with dg.DagsterInstance.get() as instance:
+        result = job.execute_in_process(instance=instance, tags=tags, asset_selection=selection)
+    if not result.success:
+        raise RuntimeError(f"{job_name} {groups} failed")
+    materializations = result.get_asset_materialization_events()
+    return {"seconds": time.perf_counter() - started, "assets_materialized": len(materializations)}
+
+
+def stage_job(job_name: str, start: str, end: str, groups: str) -> dict:
+    return _run_job(job_name, start, end, tuple(g for g in groups.split(",") if g))
+
+
+def stage_counts(warehouse: str) -> dict:
+    import duckdb
+
+    con = duckdb.connect(warehouse, read_only=True)
+    counts = {
+        f"{schema}.{name}": con.execute(f"SELECT count(*) FROM {schema}.{name}").fetchall()[0][0]
+        for schema, name in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema IN ('raw', 'quarantine', 'marts') AND table_type = 'BASE TABLE'"
+        ).fetchall()
+    }
+    return {"rows": counts, "warehouse_mb": Path(warehouse).stat().st_size / 2**20}
+
+
+STAGES = {"generate": stage_generate, "floor": stage_floor, "job": stage_job, "counts": stage_counts}
+
+
+# --- parent ----------------------------------------------------------------------------------------
+
+
+def run_stage(name: str, *args: str, env: dict[str, str] | None = None) -> dict:
+    """Run one stage in a child process; its own wall time and peak RSS come back with its figures."""
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.benchmarks.cycle", "--stage", name, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=PROJECT,
+        env={**os.environ, **(env or {})},
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"stage {name} {args} failed:\n{result.stderr[-6000:]}")
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures["wall_seconds"] = time.perf_counter() - started
+    label = f"{name} {' '.join(args)[-60:]}"
+    print(f"  {label}: {figures['wall_seconds']:.1f} s, {figures['peak_rss_mb']:.0f} MB", flush=True)
+    return figures
+
+
+def bench_scale(scale: str, months: int, seed: int, end: str) -> dict:
+    work = OUTPUT / f"{scale}_{months}m_seed{seed}"
+    landing = work / "landing"
+    first, last = month_range(end, months)
+    results: dict = {"scale": scale, "months": months, "seed": seed, "end_month": end}
+    print(f"{scale}, {months} months to {end} (seed {seed})", flush=True)
+    if not (landing / "expected" / "files.txt").exists():
+        shutil.rmtree(landing, ignore_errors=True)
+        results["generate"] = run_stage("generate", scale, str(months), str(seed), end, str(landing))
+    results["landing_mb"] = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file()) / 2**20
+
+    runs = work / "runs"
+    shutil.rmtree(runs, ignore_errors=True)
+    runs.mkdir(parents=True)
+    results["floor_month"] = run_stage("floor", str(landing), str(runs / "floor_month.duckdb"), f"{last:%Y%m}")
+    results["floor_all"] = run_stage("floor", str(landing), str(runs / "floor_all.duckdb"), "")
+
+    def environment(name: str) -> dict[str, str]:
+        folder = runs / name
+        (folder / "dagster_home").mkdir(parents=True, exist_ok=True)
+        return {
+            "SPRX_WAREHOUSE": str(folder / "warehouse.duckdb"),
+            "SPRX_LANDING": str(landing),
+            "SPRX_OUTPUT": str(folder / "output"),
+            "SPRX_PSEUDONYM_KEY": BENCH_KEY,
+            "DAGSTER_HOME": str(folder / "dagster_home"),
+            "SPRX_LOG_LEVEL": "WARNING",
+        }
+
+    month, whole = environment("one_month"), environment("all_months")
+    span = (first.isoformat(), last.isoformat())
+    only_last = (last.isoformat(), last.isoformat())
+    results["reference"] = run_stage("job", "reference_refresh", "", "", "", env=whole)
+    shutil.copyfile(whole["SPRX_WAREHOUSE"], month["SPRX_WAREHOUSE"])
+    # One month: what a monthly cycle ingests (the other months were ingested in earlier cycles).
+    results["ingest_month"] = run_stage("job", "monthly_cycle", *only_last, "ingestion", env=month)
+    # All months on the other warehouse, then the full build over them.
+    results["ingest_all"] = run_stage("job", "monthly_cycle", *span, "ingestion", env=whole)
+    results["build_all"] = run_stage("job", "monthly_cycle", *span, "warehouse", env=whole)
+    # The monthly cycle's build: the last month's partition on a warehouse that holds every month.
+    results["build_month"] = run_stage("job", "monthly_cycle", *only_last, "warehouse", env=whole)
+    for stage, groups in STAGE_GROUPS.items():
+        results[stage] = run_stage("job", "monthly_cycle", *only_last, ",".join(groups), env=whole)
+    results["warehouse"] = run_stage("counts", whole["SPRX_WAREHOUSE"], env=whole)
+
+    downstream = sum(results[stage].get("seconds", 0.0) for stage in STAGE_GROUPS)
+    results["monthly_cycle_seconds"] = (
+        results["ingest_month"]["seconds"] + results["build_month"]["seconds"] + downstream
+    )
+    results["full_rebuild_seconds"] = results["ingest_all"]["seconds"] + results["build_all"]["seconds"] + downstream
+    stages = [figures for figures in results.values() if isinstance(figures, dict) and "peak_rss_mb" in figures]
+    results["peak_rss_mb"] = max(figures["peak_rss_mb"] for figures in stages)
+    results["ratios"] = {
+        "ingest_month_vs_floor": results["ingest_month"]["seconds"] / results["floor_month"]["floor_read_seconds"],
+        "ingest_all_vs_floor": results["ingest_all"]["seconds"] / results["floor_all"]["floor_read_seconds"],
+        "ingest_and_build_all_vs_floor": (results["ingest_all"]["seconds"] + results["build_all"]["seconds"])
+        / (results["floor_all"]["floor_read_seconds"] + results["floor_all"]["query_seconds"]),
+    }
+    return results
+
+
+def summary_rows(results: dict) -> list[tuple[str, str, str]]:
+    rows = []
+    for stage in (
+        "generate",
+        "floor_month",
+        "floor_all",
+        "reference",
+        "ingest_month",
+        "ingest_all",
+        "build_all",
+        "build_month",
+        *STAGE_GROUPS,
+    ):
+        if stage in results:
+            figures = results[stage]
+            seconds = figures.get("seconds", figures.get("floor_read_seconds", figures["wall_seconds"]))
+            rows.append((stage, f"{seconds:.1f}", f"{figures['peak_rss_mb']:.0f}"))
+    rows.append(("monthly cycle", f"{results['monthly_cycle_seconds']:.1f}", ""))
+    rows.append(("full rebuild", f"{results['full_rebuild_seconds']:.1f}", f"{results['peak_rss_mb']:.0f}"))
+    rows += [(name, f"{ratio:.2f}x", "") for name, ratio in results["ratios"].items()]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", nargs="+", default=["demo", "icb", "national"])
+    parser.add_argument("--months", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--end", default="2026-09")
+    parser.add_argument("--stage", choices=sorted(STAGES))
+    parser.add_argument("args", nargs="*")
+    options = parser.parse_args()
+    if options.stage:  # child process
+        figures = STAGES[options.stage](*options.args)
+        figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(figures, default=str))
+        return
+
+    machine = {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+    versions = {name: version(name) for name in ("duckdb", "dagster", "dbt-core", "dbt-duckdb", "python-calamine")}
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    for scale in options.scales:
+        results = {"benchmark": "cycle", "machine": machine, "versions": versions}
+        results.update(bench_scale(scale, options.months, options.seed, options.end))
+        out = OUTPUT / f"cycle_{scale}_{options.months}m.json"
+        out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+        print(f"\n{scale}: results in {out}")
+        for stage, seconds, rss in summary_rows(results):
+            print(f"  {stage:<32} {seconds:>10} {rss:>8}")
+
+
+if __name__ == "__main__":
+    main()
