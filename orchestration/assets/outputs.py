@@ -78,7 +78,12 @@ def referrals_per_pcn_csv(context: dg.AssetExecutionContext, warehouse: Warehous
 
 @dg.asset(
     key=dg.AssetKey(["reports", "submitter_feedback"]),
-    deps=[dg.AssetKey(["meta", "files"])],
+    deps=[
+        dg.AssetKey(["meta", "files"]),
+        dg.AssetKey(["marts", "data_quality_submitter_monthly"]),
+        dg.AssetKey(["marts", "data_quality_rejection_reasons"]),
+        dg.AssetKey(["marts", "data_quality_field_completeness"]),
+    ],
     group_name="reports",
     partitions_def=monthly_partitions,
     backfill_policy=dg.BackfillPolicy.single_run(),

@@ -22,7 +22,7 @@ from typing import Any
 
 import duckdb
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from extracts.contract import CONTRACTS_DIR, load_contracts
@@ -525,20 +525,76 @@ def wbr(text: object) -> Markup:
 
 @cache
 def _environment() -> Environment:
-    environment = Environment(
-        loader=FileSystemLoader(TEMPLATES_DIR),
-        autoescape=True,  # messages quote submitted values: they must never become markup
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    """The house style shared with the PCN reports (autoescaped: messages quote submitted values)."""
+    from reports.pcn.render import template_environment
+
+    environment = template_environment(TEMPLATES_DIR)
     environment.filters["wbr"] = wbr
     return environment
 
 
+def _quality(con: duckdb.DuckDBPyConnection, submitter: str, period: date) -> dict[str, Any] | None:
+    """The month's score from the data-quality mart, its components and what would raise it most.
+
+    None when the warehouse has no data-quality mart yet (only ingested, not built) or no row for the
+    submitter. Exact figures: the pack goes to the submitter about its own submission.
+    """
+    from reports.pcn.data import COMPONENT_LABELS, quality_fixes
+    from reports.pcn.render import load_guidance
+
+    tables = {
+        f"{schema}.{name}"
+        for schema, name in con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables WHERE table_schema IN ('marts', 'ref')"
+        ).fetchall()
+    }
+    needed = {"marts.data_quality_submitter_monthly", "ref.data_quality_weights", "ref.data_quality_settings"}
+    if not needed <= tables:
+        return None
+    cursor = con.execute(
+        "SELECT * FROM marts.data_quality_submitter_monthly WHERE submitter_code = ? AND period = ?",
+        [submitter, period],
+    )
+    names = [d[0] for d in cursor.description]
+    found = cursor.fetchall()
+    if not found:
+        return None
+    row = dict(zip(names, found[0], strict=True))
+    guidance = load_guidance(con)
+    rejections, completeness = [], []
+    for table, order, target in (
+        ("data_quality_rejection_reasons", "rows_quarantined DESC, reason_code, table_name", rejections),
+        ("data_quality_field_completeness", "completeness_share, table_name, field_name", completeness),
+    ):
+        if f"marts.{table}" in tables:
+            cursor = con.execute(
+                f"SELECT * FROM marts.{table} WHERE submitter_code = ? AND period = ? ORDER BY {order}",
+                [submitter, period],
+            )
+            columns = [d[0] for d in cursor.description]
+            target += [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    return {
+        "score": float(row["data_quality_score"]),
+        "components": [
+            {
+                "label": label,
+                "weight": int(guidance.weights.get(component, 0)),
+                "score": None if row[f"{component}_score"] is None else float(row[f"{component}_score"]),
+            }
+            for component, label in COMPONENT_LABELS.items()
+        ],
+        "fixes": quality_fixes(row, rejections, completeness, guidance),
+    }
+
+
 def _build_one(
-    submitter: str, period: date, parts: list[_Part], rows: list[_Row], folder: Path, name: str | None
+    submitter: str,
+    period: date,
+    parts: list[_Part],
+    rows: list[_Row],
+    folder: Path,
+    name: str | None,
+    quality: dict[str, Any] | None = None,
 ) -> FeedbackPack:
     code = safe_code(submitter)
     stamp = f"{period:%Y%m}"
@@ -653,6 +709,7 @@ def _build_one(
         "rows_csv": rows_csv.name,
         "files_csv": files_csv.name,
         "max_examples": MAX_EXAMPLES,
+        "quality": quality,
     }
     _write_atomic(html, _environment().get_template("feedback.html.j2").render(**context).encode("utf-8"))
     return FeedbackPack(
@@ -683,5 +740,6 @@ def build_submitter_feedback(
         parts = by_submitter[submitter]
         rows = _read_rows(con, parts)
         folder.mkdir(parents=True, exist_ok=True)
-        packs.append(_build_one(submitter, period, parts, rows, folder, names.get(submitter)))
+        quality = _quality(con, submitter, period)
+        packs.append(_build_one(submitter, period, parts, rows, folder, names.get(submitter), quality))
     return packs

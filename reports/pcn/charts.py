@@ -1,0 +1,200 @@
+"""Charts for the reports: matplotlib drawn to SVG, embedded as data URIs with alt text.
+
+Output is deterministic (same figures, same bytes): no pyplot state, a fixed hash salt for SVG ids,
+no date or creator in the metadata, text kept as text (DejaVu Sans metrics, the reader's sans-serif font).
+Suppressed values are never drawn: their bars are left out and marked `*`.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matplotlib import rc_context
+from matplotlib.backends.backend_svg import FigureCanvasSVG
+from matplotlib.figure import Figure as MplFigure
+
+BLUE = "#005eb8"
+DARK_BLUE = "#003087"
+GREY = "#768692"
+PALE_GREY = "#d8dde0"
+YELLOW = "#ffb81c"
+GREEN = "#007f3b"
+INK = "#212b32"
+WIDTH_INCHES = 5.2  # about a phone screen wide at 100%, so the text stays readable there
+
+STYLE = {
+    "svg.hashsalt": "sprx-reports",
+    "svg.fonttype": "none",
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
+    "font.size": 9,
+    "axes.edgecolor": GREY,
+    "axes.labelcolor": INK,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "xtick.color": INK,
+    "ytick.color": INK,
+    "axes.titleweight": "bold",
+    "path.simplify": False,
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """An embeddable chart: `src` is a data URI of an SVG with a fixed width and height."""
+
+    src: str
+    alt: str
+
+
+def _render(figure: MplFigure, alt: str) -> Chart:
+    buffer = io.BytesIO()
+    FigureCanvasSVG(figure)
+    with rc_context(STYLE):
+        figure.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return Chart(src=f"data:image/svg+xml;base64,{encoded}", alt=alt)
+
+
+def _figure(height: float) -> MplFigure:
+    with rc_context(STYLE):
+        return MplFigure(figsize=(WIDTH_INCHES, height), dpi=72)
+
+
+def _number(value: float, places: int) -> str:
+    return f"{value:,.{places}f}"
+
+
+def horizontal_bars(
+    labels: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    alt: str,
+    axis_label: str,
+    places: int = 0,
+    reference: tuple[str, float] | None = None,
+    suffix: str = "",
+    highlight: Sequence[bool] | None = None,
+) -> Chart:
+    """One bar per label, top to bottom in the order given; None (suppressed) shows `*` instead of a bar."""
+    with rc_context(STYLE):
+        figure = _figure(max(1.5, 0.26 * len(labels) + 0.8))
+        axes = figure.add_subplot()
+        positions = list(range(len(labels)))[::-1]
+        shown = [v for v in values if v is not None]
+        top = max([*shown, reference[1] if reference else 0, 0]) or 1
+        for position, value, index in zip(positions, values, range(len(values)), strict=True):
+            colour = YELLOW if highlight and highlight[index] else BLUE
+            if value is None:
+                axes.text(0, position, " *", va="center", ha="left", color=GREY)
+                continue
+            axes.barh(position, value, color=colour, height=0.65)
+            axes.text(value + top * 0.01, position, _number(value, places) + suffix, va="center", fontsize=9)
+        if reference is not None:
+            axes.axvline(reference[1], color=DARK_BLUE, linestyle="--", linewidth=1.2)
+            axes.text(
+                reference[1],
+                len(labels) - 0.35,
+                f" {reference[0]}: {_number(reference[1], places)}{suffix}",
+                color=DARK_BLUE,
+                fontsize=9,
+                va="bottom",
+            )
+        axes.set_yticks(positions, [_short(label) for label in labels])
+        axes.set_xlim(0, top * 1.22)
+        axes.set_ylim(-0.6, len(labels) - 0.4 + (0.5 if reference else 0))
+        axes.set_xlabel(axis_label)
+        return _render(figure, alt)
+
+
+def lines(
+    x_labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[float | None], str]],
+    *,
+    alt: str,
+    axis_label: str,
+) -> Chart:
+    """A line per series (name, values, colour); gaps where a value is suppressed or missing."""
+    with rc_context(STYLE):
+        figure = _figure(2.6)
+        axes = figure.add_subplot()
+        xs = list(range(len(x_labels)))
+        for name, values, colour in series:
+            ys = [float("nan") if v is None else v for v in values]
+            axes.plot(xs, ys, marker="o", markersize=3.5, linewidth=2, color=colour, label=name)
+        step = max(1, len(x_labels) // 8)
+        axes.set_xticks(xs[::step], [x_labels[i] for i in xs[::step]])
+        axes.set_ylabel(axis_label)
+        axes.set_ylim(bottom=0)
+        axes.grid(axis="y", color=PALE_GREY, linewidth=0.8)
+        if len(series) > 1:
+            axes.legend(frameon=False, loc="upper left", ncols=len(series), fontsize=9, bbox_to_anchor=(0, 1.15))
+        return _render(figure, alt)
+
+
+def paired_bars(
+    labels: Sequence[str],
+    first: tuple[str, Sequence[float | None]],
+    second: tuple[str, Sequence[float | None]],
+    *,
+    alt: str,
+    axis_label: str,
+    places: int = 0,
+    suffix: str = "",
+) -> Chart:
+    """Two bars per category (e.g. referred vs registered, before vs after), top to bottom in the order given."""
+    with rc_context(STYLE):
+        figure = _figure(max(1.8, 0.36 * len(labels) + 0.9))
+        axes = figure.add_subplot()
+        positions = list(range(len(labels)))[::-1]
+        shown = [v for v in [*first[1], *second[1]] if v is not None]
+        top = max(shown, default=1) or 1
+        for offset, (name, values), colour in ((0.2, first, BLUE), (-0.2, second, GREY)):
+            for position, value in zip(positions, values, strict=True):
+                if value is None:
+                    axes.text(0, position + offset, " *", va="center", ha="left", color=GREY, fontsize=8)
+                    continue
+                axes.barh(position + offset, value, height=0.38, color=colour, label=name)
+                axes.text(
+                    value + top * 0.01, position + offset, _number(value, places) + suffix, va="center", fontsize=8
+                )
+        handles, names = axes.get_legend_handles_labels()
+        unique = dict(zip(names, handles, strict=True))
+        axes.legend(unique.values(), unique.keys(), frameon=False, loc="lower right", fontsize=9)
+        axes.set_yticks(positions, [_short(label) for label in labels])
+        axes.set_xlim(0, top * 1.25)
+        axes.set_xlabel(axis_label)
+        return _render(figure, alt)
+
+
+def intervals(
+    labels: Sequence[str],
+    means: Sequence[float],
+    lowers: Sequence[float],
+    uppers: Sequence[float],
+    *,
+    alt: str,
+    axis_label: str,
+) -> Chart:
+    """Mean change with its 95% confidence interval per measure, against a line at no change."""
+    with rc_context(STYLE):
+        figure = _figure(max(1.6, 0.45 * len(labels) + 1.0))
+        axes = figure.add_subplot()
+        positions = list(range(len(labels)))[::-1]
+        for position, mean, low, high in zip(positions, means, lowers, uppers, strict=True):
+            colour = GREEN if low > 0 or high < 0 else GREY
+            axes.plot([low, high], [position, position], color=colour, linewidth=2.5)
+            axes.plot([mean], [position], marker="o", color=colour, markersize=7)
+        axes.axvline(0, color=INK, linewidth=1)
+        axes.set_yticks(positions, [_short(label, 34) for label in labels])
+        axes.set_ylim(-0.6, len(labels) - 0.4)
+        axes.set_xlabel(axis_label)
+        axes.grid(axis="x", color=PALE_GREY, linewidth=0.8)
+        return _render(figure, alt)
+
+
+def _short(label: str, width: int = 28) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
