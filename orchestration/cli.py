@@ -15,12 +15,14 @@ from rich.table import Table
 
 from orchestration.months import add_months, previous_month
 from orchestration.settings import PROJECT_ROOT, SettingsError, get_settings
+from orchestration.spark.cli import spark_app
 
 app = typer.Typer(help="Social prescribing returns warehouse.", no_args_is_help=True, add_completion=False)
 contracts_app = typer.Typer(help="Extract contracts.", no_args_is_help=True)
 reference_app = typer.Typer(help="Reference data (ODS practices, PCN membership, list sizes).", no_args_is_help=True)
 app.add_typer(reference_app, name="reference")
 app.add_typer(contracts_app, name="contracts")
+app.add_typer(spark_app, name="spark")
 console = Console()
 err = Console(stderr=True)
 
@@ -232,6 +234,182 @@ def docs() -> None:
         f"[green]dbt docs[/] written to {target / 'index.html'} "
         f"(serve the folder, e.g. `python -m http.server -d {target}`)"
     )
+
+
+@app.command()
+def publish() -> None:
+    """Refresh the serving copy of the disclosure-controlled marts and publish the Superset dashboard.
+
+    Runs the `publish` job through Dagster. Needs SUPERSET_URL, SUPERSET_USERNAME and SUPERSET_PASSWORD in
+    the environment (the password is never printed or logged).
+    """
+    from reports.superset.client import SupersetConfigurationError, SupersetCredentials
+
+    try:
+        SupersetCredentials.from_environment()
+    except SupersetConfigurationError as error:
+        _fail(str(error))
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        _fail(f"No warehouse at {settings.warehouse}: run `sprx run` (or `make demo`) first")
+    _absolute_paths()
+    from orchestration.definitions import defs
+
+    with console.status("Publishing the serving copy and the Superset dashboard …"):
+        result = defs.resolve_job_def("publish").execute_in_process(
+            instance=dagster_instance(), run_config=quiet_run_config(), raise_on_error=False
+        )
+    if not result.success:
+        failures = [event.step_failure_data.error.message.strip() for event in result.get_step_failure_events()]
+        _fail("publish failed: " + ("; ".join(failures) or "see the messages above"))
+    metadata = {
+        event.asset_key.to_user_string(): event.materialization.metadata
+        for event in result.get_asset_materialization_events()
+    }
+    serving = metadata.get("publication/serving_copy", {})
+    dashboard = metadata.get("publication/superset_dashboard", {})
+    if "path" in serving:
+        console.print(f"[green]Serving copy[/] {serving['path'].value}")
+    if "dashboard_url" in dashboard:
+        console.print(f"[green]Dashboard[/] {dashboard['dashboard_url'].value}")
+        for chart, reason in dashboard["charts_left_out"].value.items():
+            console.print(f"[yellow]Chart left out:[/] {chart}: {reason}")
+
+
+@app.command("return")
+def return_(
+    period: Annotated[str, typer.Option(help="The reporting month YYYY-MM")],
+    published: Annotated[bool, typer.Option(help="Also write the published (disclosure-controlled) variant")] = False,
+    submission: Annotated[
+        str, typer.Option(help="primary, refresh, or auto (from today's date against the month's deadlines)")
+    ] = "auto",
+    as_of: Annotated[str | None, typer.Option(help="Build as on this date YYYY-MM-DD (default today)")] = None,
+) -> None:
+    """Build the NHS England return for a month from the marts (validated; a new version only when it changed).
+
+    Runs the `nhse_return` job through Dagster; the files go to $SPRX_OUTPUT/nhse_return/outbox.
+    """
+    month = _month(period)
+    if submission not in ("auto", "primary", "refresh"):
+        _fail(f"--submission must be auto, primary or refresh, not {submission!r}")
+    if as_of is not None:
+        try:
+            date.fromisoformat(as_of)
+        except ValueError:
+            _fail(f"--as-of {as_of!r} is not a date YYYY-MM-DD")
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        _fail(f"No warehouse at {settings.warehouse}: run `sprx run` (or `make demo`) first")
+    _absolute_paths()
+    from orchestration.assets.nhse_return import NHSE_RETURN_KEY, NHSE_RETURN_OP
+    from orchestration.definitions import defs
+
+    config = {"submission": submission, "published": published, "as_of": as_of or ""}
+    run_config = {**quiet_run_config(), "ops": {NHSE_RETURN_OP: {"config": config}}}
+    with console.status(f"Building the NHS England return for {month:%Y-%m} …"):
+        result = defs.resolve_job_def("nhse_return").execute_in_process(
+            instance=dagster_instance(),
+            partition_key=month.isoformat(),
+            run_config=run_config,
+            raise_on_error=False,
+        )
+    if not result.success:
+        failures = []
+        for event in result.get_step_failure_events():
+            user = event.step_failure_data.user_failure_data
+            failures.append(user.description if user and user.description else event.step_failure_data.error.message)
+        _fail("the return was not written:\n" + ("\n".join(f.strip() for f in failures) or "see the messages above"))
+    for event in result.get_asset_materialization_events():
+        if event.asset_key != NHSE_RETURN_KEY:
+            continue
+        for entry in event.materialization.metadata["months"].value:
+            for variant, outcome in entry["variants"].items():
+                verb = "written" if outcome["status"] == "written" else "unchanged (no new version)"
+                console.print(
+                    f"[green]{entry['period']} {entry['submission']}[/] {variant.replace('_', ' ')}: "
+                    f"v{outcome['version']} {verb}; validation {entry['validation'].replace('_', ' ')}, "
+                    f"{entry['warnings']} change(s) flagged for review; due {entry['deadline']}"
+                    + ("" if entry["on_time"] else " [yellow](after the deadline)[/]")
+                )
+                console.print(f"    {Path(outcome['files']['csv']).parent}")
+
+
+@app.command()
+def report(
+    period: Annotated[str, typer.Option(help="The reporting month YYYY-MM")],
+    pcn: Annotated[
+        list[str] | None, typer.Option(help="Only this PCN (ODS code, e.g. U12345); repeat for more")
+    ] = None,
+    pdf: Annotated[bool, typer.Option(help="Also write the PDF of each report")] = True,
+) -> None:
+    """Write the month's PCN reports (and, for all PCNs, the ICB summaries) as HTML and PDF.
+
+    Runs the `pcn_reports` job through Dagster (the same asset as the monthly cycle) on the built marts;
+    files go to $SPRX_OUTPUT/reports/pcn/<YYYY-MM>/ and reports/icb/<YYYY-MM>/.
+    """
+    import logging
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    month = _month(period)
+    codes = [code.strip().upper() for code in pcn or []]
+    for code in codes:
+        if not (len(code) == 6 and code[0] == "U" and code[1:].isdigit()):
+            _fail(f"--pcn {code!r} is not a PCN code (U and five digits, e.g. U12345)")
+    settings = get_settings()
+    if not settings.warehouse.exists():
+        _fail(f"No warehouse at {settings.warehouse}: run `sprx run` (or `make demo`) first")
+    _absolute_paths()
+    from orchestration.assets.pcn_reports import PCN_REPORTS_KEY
+    from orchestration.definitions import defs
+
+    op_name = "__".join(PCN_REPORTS_KEY.path)
+    run_config = {**quiet_run_config(), "ops": {op_name: {"config": {"pcn_codes": codes, "pdf": pdf}}}}
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    ) as progress:
+        task = progress.add_task(f"Reports for {month:%Y-%m}", total=None)
+
+        class _ProgressHandler(logging.Handler):
+            """The writer logs one record per document (reports/pcn/writer.py); move the bar on each."""
+
+            def emit(self, record: logging.LogRecord) -> None:
+                progress.update(
+                    task,
+                    completed=record.done,
+                    total=record.total,
+                    description=f"{record.month}: {record.getMessage()}",
+                )
+
+        handler = _ProgressHandler()
+        progress_logger = logging.getLogger("reports.pcn.progress")
+        progress_logger.addHandler(handler)
+        progress_logger.setLevel(logging.INFO)
+        try:
+            result = defs.resolve_job_def("pcn_reports").execute_in_process(
+                instance=dagster_instance(),
+                partition_key=month.isoformat(),
+                run_config=run_config,
+                raise_on_error=False,
+            )
+        finally:
+            progress_logger.removeHandler(handler)
+    if not result.success:
+        failures = []
+        for event in result.get_step_failure_events():
+            error = event.step_failure_data.error
+            while error is not None and error.cause is not None:  # the user's exception, not Dagster's wrapper
+                error = error.cause
+            failures.append(error.message if error is not None else "unknown error")
+        _fail("the reports were not written:\n" + ("\n".join(f.strip() for f in failures) or "see the messages above"))
+    for event in result.get_asset_materialization_events():
+        if event.asset_key == PCN_REPORTS_KEY:
+            metadata = event.materialization.metadata
+            console.print(
+                f"[green]{metadata['files_written'].value} file(s) written[/] for {month:%Y-%m}: "
+                f"{metadata['pcn_count'].value} PCN report(s), {metadata['icb_count'].value} ICB summary(ies), "
+                f"in {metadata['folder'].value}"
+            )
 
 
 @app.command()

@@ -74,6 +74,8 @@ def demo_pipeline(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
         patch.setenv("SPRX_PSEUDONYM_KEY", TEST_KEY)
         patch.setenv("DAGSTER_HOME", str(paths["dagster_home"]))
         patch.delenv("SPRX_DEMO", raising=False)
+        for name in ("SUPERSET_URL", "SUPERSET_USERNAME", "SUPERSET_PASSWORD"):  # never publish a test build
+            patch.delenv(name, raising=False)
         generate(scale="demo", months=DEMO_MONTHS, seed=DEMO_SEED, out_dir=paths["landing"], end_month=DEMO_END_MONTH)
         from orchestration.definitions import defs
 

@@ -8,23 +8,32 @@ from orchestration.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        [],
-        ["generate"],
-        ["ingest"],
-        ["run"],
-        ["status"],
-        ["demo"],
-        ["docs"],
-        ["reference", "load"],
-        ["contracts", "docs"],
-    ],
-)
+def every_command_path() -> list[list[str]]:
+    """Every command and sub-command the app registers, so a new command cannot miss its help test."""
+    import typer
+
+    paths: list[list[str]] = []
+
+    def walk(command: object, path: list[str]) -> None:
+        paths.append(path)
+        if hasattr(command, "commands"):  # a group (typer's click may not be the `click` package)
+            for name, child in command.commands.items():
+                walk(child, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return paths
+
+
+@pytest.mark.parametrize("command", every_command_path(), ids=lambda path: " ".join(path) or "sprx")
 def test_help_on_every_command(command):
     result = runner.invoke(app, [*command, "--help"])
     assert result.exit_code == 0 and "Usage" in result.output
+
+
+def test_the_issue_commands_exist():
+    names = {" ".join(path) for path in every_command_path()}
+    for expected in ("run", "status", "generate", "ingest", "reference load", "report", "return", "publish"):
+        assert expected in names
 
 
 @pytest.mark.parametrize(

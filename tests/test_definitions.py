@@ -29,6 +29,7 @@ def asset_graph_snapshot() -> dict:
         "checks": checks,
         "jobs": sorted(job.name for job in defs.resolve_all_job_defs() if not job.name.startswith("__")),
         "sensors": sorted(sensor.name for sensor in defs.sensors or []),
+        "schedules": sorted(schedule.name for schedule in defs.schedules or []),
     }
 
 
@@ -58,3 +59,30 @@ def test_every_raw_table_has_a_blocking_gx_check_and_every_asset_a_group():
         if key.startswith("raw/"):
             assert key in checked
     assert {"marts/fct_referrals", "marts/pcn_referrals_monthly"} <= checked  # dbt tests as checks
+
+
+def test_every_asset_has_a_description_and_an_owner():
+    """Issue #6: a data team reading the graph sees what each asset is and who looks after it."""
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    missing = []
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_external:
+            continue  # dbt sources and other assets defined elsewhere
+        spec = node.assets_def.specs_by_key[key]
+        if not (spec.description or "").strip() or not spec.owners:
+            missing.append(key.to_user_string())
+    assert not missing, f"assets without a description or owner: {sorted(missing)}"
+
+
+def test_stages_are_groups_of_the_monthly_cycle():
+    from orchestration.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    groups = {graph.get(key).group_name for key in graph.get_all_asset_keys() if not graph.get(key).is_external}
+    assert {"reference", "ingestion", "warehouse", "statistics", "reports", "publication"} <= groups
+    cycle = defs.resolve_job_def("monthly_cycle")
+    selected = {graph.get(key).group_name for key in cycle.asset_layer.selected_asset_keys}
+    assert {"ingestion", "warehouse", "statistics", "reports", "publication"} <= selected

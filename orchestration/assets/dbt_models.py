@@ -12,6 +12,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 from orchestration.partitions import monthly_partitions, window_months
 from orchestration.resources import WAREHOUSE_POOL, dbt_project, ensure_dbt_manifest
 from orchestration.settings import get_settings
+from orchestration.spark import dbt_target, pin_spark_dir, uses_parquet_handover
+from orchestration.spark.export import export_sources, source_tables
 from orchestration.warehouse import read_connection
 
 logger = logging.getLogger(__name__)
@@ -47,6 +49,11 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """One `dbt build` for the partition or range: models, seeds and their tests."""
     start, end = window_months(context)
     os.environ["SPRX_WAREHOUSE"] = str(get_settings().warehouse)
+    if uses_parquet_handover():
+        # Spark reads the raw layer as Parquet: export the dbt sources first (orchestration/spark).
+        sources = source_tables(ensure_dbt_manifest())
+        exported = export_sources(get_settings().warehouse, pin_spark_dir() / "raw_parquet", sources)
+        context.log.info(f"raw layer exported to Parquet for the {dbt_target()} target: {exported}")
     dbt_vars = {"period_start": start.isoformat(), "period_end": end.isoformat()}
     invocation = dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context)
     yield from with_row_counts(invocation.stream(), invocation.manifest)

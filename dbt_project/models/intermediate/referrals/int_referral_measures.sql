@@ -208,8 +208,8 @@ measures as (
         coalesce(event_measures.people_signposted, 0) as people_signposted,
         coalesce(event_measures.referrals_seen, 0) as referrals_seen,
         coalesce(event_measures.people_seen, 0) as people_seen,
-        round(event_measures.median_days_to_first_contact, 1) as median_days_to_first_contact,
-        round(event_measures.p90_days_to_first_contact, 1) as p90_days_to_first_contact,
+        {{ round_half_up("event_measures.median_days_to_first_contact", 1) }} as median_days_to_first_contact,
+        {{ round_half_up("event_measures.p90_days_to_first_contact", 1) }} as p90_days_to_first_contact,
         coalesce(event_measures.contacts_offered, 0) as contacts_offered,
         coalesce(event_measures.contacts_attended, 0) as contacts_attended,
         coalesce(event_measures.people_attending, 0) as people_attending,
@@ -248,17 +248,20 @@ with_rates as (
     select
         *,
         case
-            when registered_patients > 0 then round(1000.0 * referrals_received / registered_patients, 3)
+            when registered_patients > 0
+                then {{ round_half_up("1000.0 * referrals_received / registered_patients", 3) }}
         end as referrals_per_1000_patients,
         contacts_offered - contacts_attended as contacts_did_not_attend,
         case
-            when people_attending > 0 then round(1.0 * contacts_attended / people_attending, 2)
+            when people_attending > 0 then {{ round_half_up("1.0 * contacts_attended / people_attending", 2) }}
         end as contacts_per_person,
         case
-            when contacts_offered > 0 then round(1.0 * (contacts_offered - contacts_attended) / contacts_offered, 4)
+            when contacts_offered > 0
+                then {{ round_half_up("1.0 * (contacts_offered - contacts_attended) / contacts_offered", 4) }}
         end as dna_rate,
         case
-            when link_workers_with_caseload > 0 then round(1.0 * active_caseload / link_workers_with_caseload, 2)
+            when link_workers_with_caseload > 0
+                then {{ round_half_up("1.0 * active_caseload / link_workers_with_caseload", 2) }}
         end as caseload_per_link_worker
     from measures
 )

@@ -120,10 +120,10 @@ select
     practice_coded_referrals,
     practice_coded_unknown_to_provider,
     case
-        when provider_referrals > 0 then round(1.0 * provider_referrals_coded / provider_referrals, 4)
+        when provider_referrals > 0 then {{ round_half_up("1.0 * provider_referrals_coded / provider_referrals", 4) }}
     end as provider_referrals_coded_share,
     case
         when practice_coded_referrals > 0
-            then round(1.0 * practice_coded_unknown_to_provider / practice_coded_referrals, 4)
+            then {{ round_half_up("1.0 * practice_coded_unknown_to_provider / practice_coded_referrals", 4) }}
     end as practice_coded_unknown_share
 from counts

@@ -77,6 +77,6 @@ select
     field_name,
     count(*) as rows_checked,
     sum(is_complete) as rows_complete,
-    round(1.0 * sum(is_complete) / count(*), 4) as completeness_share
+    {{ round_half_up("1.0 * sum(is_complete) / count(*)", 4) }} as completeness_share
 from checks
 group by submitter_code, period, table_name, field_name

@@ -88,7 +88,7 @@ select
     coalesce(rows_received.rows_received, 0) as rows_received,
     case
         when rows_received.rows_received > 0
-            then round(1.0 * reason_counts.rows_quarantined / rows_received.rows_received, 4)
+            then {{ round_half_up("1.0 * reason_counts.rows_quarantined / rows_received.rows_received", 4) }}
     end as rejection_rate
 from reason_counts
 left join rows_received

@@ -148,12 +148,14 @@ select
     days_after_month_end,
     concordance_referrals,
     weight_applied,
-    round(rejection_rate, 4) as rejection_rate,
-    round(completeness_share, 4) as completeness_share,
-    round(concordance_share, 4) as concordance_share,
-    round(validity_score, 1) as validity_score,
-    round(completeness_score, 1) as completeness_score,
-    round(timeliness_score, 1) as timeliness_score,
-    round(concordance_score, 1) as concordance_score,
-    case when weight_applied > 0 then round(weighted_points / weight_applied, 1) end as data_quality_score
+    {{ round_half_up("rejection_rate", 4) }} as rejection_rate,
+    {{ round_half_up("completeness_share", 4) }} as completeness_share,
+    {{ round_half_up("concordance_share", 4) }} as concordance_share,
+    {{ round_half_up("validity_score", 1) }} as validity_score,
+    {{ round_half_up("completeness_score", 1) }} as completeness_score,
+    {{ round_half_up("timeliness_score", 1) }} as timeliness_score,
+    {{ round_half_up("concordance_score", 1) }} as concordance_score,
+    case
+        when weight_applied > 0 then {{ round_half_up("weighted_points / weight_applied", 1) }}
+    end as data_quality_score
 from scored

@@ -320,22 +320,24 @@ select
     shares.is_known_category,
     shares.referrals,
     shares.referrals_total,
-    round(shares.share_of_referrals, 4) as share_of_referrals,
-    round(shares.share_of_known_referrals, 4) as share_of_known_referrals,
+    {{ round_half_up("shares.share_of_referrals", 4) }} as share_of_referrals,
+    {{ round_half_up("shares.share_of_known_referrals", 4) }} as share_of_known_referrals,
     shares.registered_population,
-    round(shares.population_share, 4) as population_share,
+    {{ round_half_up("shares.population_share", 4) }} as population_share,
     case
         when shares.population_share > 0
-            then round(shares.share_of_comparable_referrals / shares.population_share, 3)
+            then {{ round_half_up("shares.share_of_comparable_referrals / shares.population_share", 3) }}
     end as referred_to_population_ratio,
     case
         when shares.registered_population > 0
-            then round(1000.0 * shares.referrals / shares.registered_population, 3)
+            then {{ round_half_up("1000.0 * shares.referrals / shares.registered_population", 3) }}
     end as referrals_per_1000_registered,
-    round(england_shares.england_share_of_known_referrals, 4) as england_share_of_known_referrals,
+    {{ round_half_up("england_shares.england_share_of_known_referrals", 4) }} as england_share_of_known_referrals,
     case
         when england_shares.england_share_of_known_referrals > 0
-            then round(shares.share_of_known_referrals / england_shares.england_share_of_known_referrals, 3)
+            then {{ round_half_up(
+                "shares.share_of_known_referrals / england_shares.england_share_of_known_referrals", 3
+            ) }}
     end as ratio_to_england_share
 from shares
 left join england_shares

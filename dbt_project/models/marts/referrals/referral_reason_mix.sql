@@ -150,8 +150,9 @@ select
     with_totals.referrals_with_reason,
     with_totals.referrals_received,
     with_totals.reasons_given,
-    round(1.0 * with_totals.referrals_with_reason / with_totals.referrals_received, 4) as share_of_referrals,
-    round(1.0 * with_totals.referrals_with_reason / with_totals.reasons_given, 4) as share_of_reasons
+    {{ round_half_up("1.0 * with_totals.referrals_with_reason / with_totals.referrals_received", 4) }}
+        as share_of_referrals,
+    {{ round_half_up("1.0 * with_totals.referrals_with_reason / with_totals.reasons_given", 4) }} as share_of_reasons
 from with_totals
 left join reasons
     on with_totals.referral_reason = reasons.referral_reason

@@ -84,7 +84,7 @@ select
     sources.is_general_practice,
     with_totals.referrals,
     with_totals.referrals_received,
-    round(1.0 * with_totals.referrals / with_totals.referrals_received, 4) as share_of_referrals
+    {{ round_half_up("1.0 * with_totals.referrals / with_totals.referrals_received", 4) }} as share_of_referrals
 from with_totals
 left join sources
     on with_totals.referral_source = sources.referral_source

@@ -126,16 +126,19 @@ select
     gp_dnas_before,
     gp_dnas_after,
     case
-        when episodes > 0 then round(1.0 * gp_appointments_before / episodes, 3)
+        when episodes > 0 then {{ round_half_up("1.0 * gp_appointments_before / episodes", 3) }}
     end as gp_appointments_before_per_person,
     case
-        when episodes > 0 then round(1.0 * gp_appointments_after / episodes, 3)
+        when episodes > 0 then {{ round_half_up("1.0 * gp_appointments_after / episodes", 3) }}
     end as gp_appointments_after_per_person,
     case
-        when episodes > 0 then round(1.0 * (gp_appointments_after - gp_appointments_before) / episodes, 3)
+        when episodes > 0
+            then {{ round_half_up("1.0 * (gp_appointments_after - gp_appointments_before) / episodes", 3) }}
     end as change_per_person,
     case
         when gp_appointments_before > 0
-            then round(100.0 * (gp_appointments_after - gp_appointments_before) / gp_appointments_before, 1)
+            then {{ round_half_up(
+                "100.0 * (gp_appointments_after - gp_appointments_before) / gp_appointments_before", 1
+            ) }}
     end as pct_change
 from aggregated
