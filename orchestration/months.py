@@ -4,6 +4,22 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+# English month names, fixed rather than from `calendar` (which follows the machine's locale), for reports.
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
 
 def add_months(month: date, count: int) -> date:
     """First day of the month `count` months after `month`'s month (negative counts go back)."""

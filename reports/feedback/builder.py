@@ -26,6 +26,7 @@ from jinja2 import Environment
 from markupsafe import Markup, escape
 
 from extracts.contract import CONTRACTS_DIR, load_contracts
+from orchestration.months import MONTH_NAMES
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 FIX_HINTS_PATH = TEMPLATES_DIR / "fix_hints.yml"
@@ -38,20 +39,6 @@ ACCEPTED = ("loaded", "superseded")
 PERSONAL_COLUMNS = ("nhs_number", "date_of_birth", "lsoa_code")
 _NAME = re.compile(r"^[A-Za-z_]+?_(?P<submitter>[A-Za-z0-9]+)_(?P<period>\d{6})\.[A-Za-z0-9]+$")
 _NHS_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 _STATUS_LABELS = {
     "loaded": "loaded",
     "partly loaded": "partly loaded",
@@ -224,11 +211,11 @@ def _csv_cell(value: object) -> object:
 # ---- formatting ----------------------------------------------------------------------------------
 def month_label(period: date) -> str:
     """`October 2026`, without strftime so the locale cannot change the bytes."""
-    return f"{_MONTHS[period.month - 1]} {period.year}"
+    return f"{MONTH_NAMES[period.month - 1]} {period.year}"
 
 
 def moment_label(moment: datetime) -> str:
-    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}"
+    return f"{moment.day} {MONTH_NAMES[moment.month - 1]} {moment.year}, {moment:%H:%M}"
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:

@@ -16,24 +16,10 @@ from typing import Any
 
 import duckdb
 
-from orchestration.months import add_months, month_end
+from orchestration.months import MONTH_NAMES, add_months, month_end
 from reports.disclosure import DisclosureRule, protect_ratio
 from reports.pcn.figures import Figure, Figures, missing
 
-MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 TREND_MONTHS = 24
 OUTCOME_TABLES = ("outcome_statistics", "outcome_pairs")
 SROI_TABLES = ("sroi_pcn_financial_year", "sroi_walk", "health_benefit_pcn_financial_year")
@@ -68,11 +54,11 @@ COMPONENT_LABELS = {
 
 def month_label(month: date) -> str:
     """`September 2026`, without strftime so the locale cannot change the bytes."""
-    return f"{MONTHS[month.month - 1]} {month.year}"
+    return f"{MONTH_NAMES[month.month - 1]} {month.year}"
 
 
 def short_month_label(month: date) -> str:
-    return f"{MONTHS[month.month - 1][:3]} {month.year % 100:02d}"
+    return f"{MONTH_NAMES[month.month - 1][:3]} {month.year % 100:02d}"
 
 
 def financial_year_start(month: date) -> date:
