@@ -177,12 +177,15 @@ PAIRS_DDL = (
 def materialize_statistics(warehouse: Path) -> dg.ExecuteInProcessResult:
     from orchestration.assets.statistics import outcome_statistics as asset
 
-    return dg.materialize(
-        [asset],
-        partition_key="2026-01-01",
-        resources={"warehouse": WarehouseResource(path=str(warehouse))},
-        instance=dg.DagsterInstance.ephemeral(),
-    )
+    # instance_for_test, not DagsterInstance.ephemeral(): an unreferenced ephemeral instance can be
+    # collected while Dagster's definitions-load context still points at it.
+    with dg.instance_for_test() as instance:
+        return dg.materialize(
+            [asset],
+            partition_key="2026-01-01",
+            resources={"warehouse": WarehouseResource(path=str(warehouse))},
+            instance=instance,
+        )
 
 
 def test_asset_writes_the_table_from_the_pairs_mart(tmp_path: Path):

@@ -299,23 +299,26 @@ def no_superset(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_publication_assets_without_superset(demo_pipeline, sprx_env, no_superset):
     """The serving copy materialises; the Superset asset is skipped cleanly (no materialisation, run green)."""
-    instance = dg.DagsterInstance.ephemeral()
-    result = dg.materialize(
-        [serving_copy, superset_dashboard],
-        resources={"warehouse": WarehouseResource(path=str(demo_pipeline["warehouse"]))},
-        instance=instance,
-        raise_on_error=False,
-    )
-    assert result.success
-    materialised = {event.asset_key: event for event in result.get_asset_materialization_events()}
-    assert set(materialised) == {SERVING_COPY_KEY}
-    metadata = materialised[SERVING_COPY_KEY].materialization.metadata
-    path = Path(metadata["path"].value)
-    assert path == sprx_env["output"] / "serving" / "sprx_serving.duckdb" and path.exists()
-    assert metadata["rows"].value == sum(metadata["rows_per_table"].value.values()) > 0
-    assert "publication__superset_dashboard" in {event.step_key for event in result.get_step_success_events()}
-    logs = " ".join(entry.user_message for entry in instance.all_logs(result.run_id))
-    assert "Superset publication skipped: SUPERSET_URL, SUPERSET_USERNAME and SUPERSET_PASSWORD are not all set" in logs
+    with dg.instance_for_test() as instance:  # see tests/test_outcome_statistics.py
+        result = dg.materialize(
+            [serving_copy, superset_dashboard],
+            resources={"warehouse": WarehouseResource(path=str(demo_pipeline["warehouse"]))},
+            instance=instance,
+            raise_on_error=False,
+        )
+        assert result.success
+        materialised = {event.asset_key: event for event in result.get_asset_materialization_events()}
+        assert set(materialised) == {SERVING_COPY_KEY}
+        metadata = materialised[SERVING_COPY_KEY].materialization.metadata
+        path = Path(metadata["path"].value)
+        assert path == sprx_env["output"] / "serving" / "sprx_serving.duckdb" and path.exists()
+        assert metadata["rows"].value == sum(metadata["rows_per_table"].value.values()) > 0
+        assert "publication__superset_dashboard" in {event.step_key for event in result.get_step_success_events()}
+        logs = " ".join(entry.user_message for entry in instance.all_logs(result.run_id))
+        assert (
+            "Superset publication skipped: SUPERSET_URL, SUPERSET_USERNAME and SUPERSET_PASSWORD are not all set"
+            in logs
+        )
 
 
 def test_sprx_publish_without_superset_url_fails_clearly(sprx_env, no_superset):
