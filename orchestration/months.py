@@ -44,3 +44,14 @@ def months_between(start: date, end: date) -> list[date]:
         months.append(month)
         month = add_months(month, 1)
     return months
+
+
+def financial_year_start(day: date) -> date:
+    """1 April of the NHS financial year (1 April to 31 March) holding a day."""
+    return date(day.year if day.month >= 4 else day.year - 1, 4, 1)
+
+
+def financial_year_label(day: date) -> str:
+    """The NHS financial year holding a day, labelled as NHS publications do: 2025-26."""
+    first_year = financial_year_start(day).year
+    return f"{first_year}-{(first_year + 1) % 100:02d}"

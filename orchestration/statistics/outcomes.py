@@ -26,7 +26,7 @@ from datetime import date
 import numpy as np
 from scipy import stats
 
-from orchestration.months import add_months, month_end
+from orchestration.months import add_months, financial_year_label, financial_year_start, month_end
 
 MIN_PAIRS = 10  # statistics only from 10 pairs up (issue #5, DESIGN.md); fewer are recorded as too few
 CONFIDENCE = 0.95
@@ -114,9 +114,8 @@ class PairedSummary:
 
 def financial_year(day: date) -> Period:
     """The NHS financial year (1 April – 31 March) holding a day, labelled like '2025-26'."""
-    first_year = day.year if day.month >= 4 else day.year - 1
-    label = f"{first_year}-{(first_year + 1) % 100:02d}"
-    return Period("financial_year", date(first_year, 4, 1), date(first_year + 1, 3, 31), label)
+    start = financial_year_start(day)
+    return Period("financial_year", start, date(start.year + 1, 3, 31), financial_year_label(day))
 
 
 def rolling_12m(last_month: date) -> Period:

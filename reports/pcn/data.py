@@ -16,7 +16,7 @@ from typing import Any
 
 import duckdb
 
-from orchestration.months import MONTH_NAMES, add_months, month_end
+from orchestration.months import MONTH_NAMES, add_months, financial_year_label, financial_year_start, month_end
 from reports.disclosure import DisclosureRule, protect_ratio
 from reports.pcn.figures import Figure, Figures, missing
 
@@ -59,14 +59,6 @@ def month_label(month: date) -> str:
 
 def short_month_label(month: date) -> str:
     return f"{MONTH_NAMES[month.month - 1][:3]} {month.year % 100:02d}"
-
-
-def financial_year_start(month: date) -> date:
-    return date(month.year if month.month >= 4 else month.year - 1, 4, 1)
-
-
-def financial_year_label(start: date) -> str:
-    return f"{start.year}-{(start.year + 1) % 100:02d}"
 
 
 # ---- the sections ---------------------------------------------------------------------------------

@@ -20,13 +20,14 @@ import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from orchestration.months import financial_year_label
 from orchestration.warehouse import read_connection
 from reports.disclosure import DisclosureRule, Protected, protect_count, protect_ratio, protect_statistic
 
@@ -63,12 +64,6 @@ pcn_names as (
     group by org_code
 )
 """
-
-
-def financial_year_label(day: date) -> str:
-    """The NHS financial year (1 April to 31 March) of a day, labelled as NHS publications do: 2025-26."""
-    first_year = day.year if day.month >= 4 else day.year - 1
-    return f"{first_year}-{(first_year + 1) % 100:02d}"
 
 
 def org_label(name: str | None, code: str | None) -> str | None:
