@@ -160,6 +160,12 @@ STAGES = {"generate": stage_generate, "floor": stage_floor, "job": stage_job, "c
 # --- parent ----------------------------------------------------------------------------------------
 
 
+def save(results: dict) -> None:
+    """Write what has been measured so far, so a long run that is stopped still leaves its figures."""
+    out = OUTPUT / f"cycle_{results['scale']}_{results['months']}m.json"
+    out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+
+
 def run_stage(name: str, *args: str, env: dict[str, str] | None = None) -> dict:
     """Run one stage in a child process; its own wall time and peak RSS come back with its figures."""
     started = time.perf_counter()
@@ -180,22 +186,25 @@ def run_stage(name: str, *args: str, env: dict[str, str] | None = None) -> dict:
     return figures
 
 
-def bench_scale(scale: str, months: int, seed: int, end: str) -> dict:
+def bench_scale(results: dict, scale: str, months: int, seed: int, end: str) -> dict:
     work = OUTPUT / f"{scale}_{months}m_seed{seed}"
     landing = work / "landing"
     first, last = month_range(end, months)
-    results: dict = {"scale": scale, "months": months, "seed": seed, "end_month": end}
+    results.update({"scale": scale, "months": months, "seed": seed, "end_month": end})
     print(f"{scale}, {months} months to {end} (seed {seed})", flush=True)
     if not (landing / "expected" / "files.txt").exists():
         shutil.rmtree(landing, ignore_errors=True)
         results["generate"] = run_stage("generate", scale, str(months), str(seed), end, str(landing))
+        save(results)
     results["landing_mb"] = sum(p.stat().st_size for p in landing.rglob("*") if p.is_file()) / 2**20
 
     runs = work / "runs"
     shutil.rmtree(runs, ignore_errors=True)
     runs.mkdir(parents=True)
     results["floor_month"] = run_stage("floor", str(landing), str(runs / "floor_month.duckdb"), f"{last:%Y%m}")
+    save(results)
     results["floor_all"] = run_stage("floor", str(landing), str(runs / "floor_all.duckdb"), "")
+    save(results)
 
     def environment(name: str) -> dict[str, str]:
         folder = runs / name
@@ -213,17 +222,24 @@ def bench_scale(scale: str, months: int, seed: int, end: str) -> dict:
     span = (first.isoformat(), last.isoformat())
     only_last = (last.isoformat(), last.isoformat())
     results["reference"] = run_stage("job", "reference_refresh", "", "", "", env=whole)
+    save(results)
     shutil.copyfile(whole["SPRX_WAREHOUSE"], month["SPRX_WAREHOUSE"])
     # One month: what a monthly cycle ingests (the other months were ingested in earlier cycles).
     results["ingest_month"] = run_stage("job", "monthly_cycle", *only_last, "ingestion", env=month)
+    save(results)
     # All months on the other warehouse, then the full build over them.
     results["ingest_all"] = run_stage("job", "monthly_cycle", *span, "ingestion", env=whole)
+    save(results)
     results["build_all"] = run_stage("job", "monthly_cycle", *span, "warehouse", env=whole)
+    save(results)
     # The monthly cycle's build: the last month's partition on a warehouse that holds every month.
     results["build_month"] = run_stage("job", "monthly_cycle", *only_last, "warehouse", env=whole)
+    save(results)
     for stage, groups in STAGE_GROUPS.items():
         results[stage] = run_stage("job", "monthly_cycle", *only_last, ",".join(groups), env=whole)
+        save(results)
     results["warehouse"] = run_stage("counts", whole["SPRX_WAREHOUSE"], env=whole)
+    save(results)
 
     downstream = sum(results[stage].get("seconds", 0.0) for stage in STAGE_GROUPS)
     results["monthly_cycle_seconds"] = (
@@ -275,7 +291,13 @@ def main() -> None:
     options = parser.parse_args()
     if options.stage:  # child process
         figures = STAGES[options.stage](*options.args)
-        figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        # dbt runs as a child of the Dagster process: its peak counts too. Self + largest child is an
+        # upper bound on what the stage held at once.
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        figures["peak_rss_mb"] = own + children
+        figures["peak_rss_own_mb"] = own
+        figures["peak_rss_largest_child_mb"] = children
         print(json.dumps(figures, default=str))
         return
 
@@ -284,10 +306,9 @@ def main() -> None:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     for scale in options.scales:
         results = {"benchmark": "cycle", "machine": machine, "versions": versions}
-        results.update(bench_scale(scale, options.months, options.seed, options.end))
-        out = OUTPUT / f"cycle_{scale}_{options.months}m.json"
-        out.write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
-        print(f"\n{scale}: results in {out}")
+        bench_scale(results, scale, options.months, options.seed, options.end)
+        save(results)
+        print(f"\n{scale}: results in {OUTPUT / f'cycle_{scale}_{options.months}m.json'}")
         for stage, seconds, rss in summary_rows(results):
             print(f"  {stage:<32} {seconds:>10} {rss:>8}")
 
