@@ -360,11 +360,14 @@ def report(
     if not settings.warehouse.exists():
         _fail(f"No warehouse at {settings.warehouse}: run `sprx run` (or `make demo`) first")
     _absolute_paths()
-    from orchestration.assets.pcn_reports import PCN_REPORTS_KEY
+    from orchestration.assets.pcn_reports import PCN_REPORT_PDFS_KEY, PCN_REPORTS_KEY
     from orchestration.definitions import defs
 
-    op_name = "__".join(PCN_REPORTS_KEY.path)
-    run_config = {**quiet_run_config(), "ops": {op_name: {"config": {"pcn_codes": codes, "pdf": pdf}}}}
+    keys = [PCN_REPORTS_KEY, PCN_REPORT_PDFS_KEY] if pdf else [PCN_REPORTS_KEY]
+    run_config = {
+        **quiet_run_config(),
+        "ops": {"__".join(key.path): {"config": {"pcn_codes": codes}} for key in keys},
+    }
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
     ) as progress:
@@ -390,6 +393,7 @@ def report(
                 instance=dagster_instance(),
                 partition_key=month.isoformat(),
                 run_config=run_config,
+                asset_selection=keys,
                 raise_on_error=False,
             )
         finally:
@@ -403,13 +407,15 @@ def report(
             failures.append(error.message if error is not None else "unknown error")
         _fail("the reports were not written:\n" + ("\n".join(f.strip() for f in failures) or "see the messages above"))
     for event in result.get_asset_materialization_events():
+        metadata = event.materialization.metadata
         if event.asset_key == PCN_REPORTS_KEY:
-            metadata = event.materialization.metadata
             console.print(
-                f"[green]{metadata['files_written'].value} file(s) written[/] for {month:%Y-%m}: "
+                f"[green]{metadata['files_written'].value} HTML file(s) written[/] for {month:%Y-%m}: "
                 f"{metadata['pcn_count'].value} PCN report(s), {metadata['icb_count'].value} ICB summary(ies), "
                 f"in {metadata['folder'].value}"
             )
+        elif event.asset_key == PCN_REPORT_PDFS_KEY:
+            console.print(f"[green]{metadata['files_written'].value} PDF(s) printed[/] next to them")
 
 
 @app.command()

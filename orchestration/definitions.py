@@ -9,7 +9,7 @@ from orchestration.assets.dbt_models import warehouse_models
 from orchestration.assets.ingestion import ingest_landed_files
 from orchestration.assets.nhse_return import build_nhse_return_job, build_nhse_return_schedule, nhse_return
 from orchestration.assets.outputs import referrals_per_pcn_csv, submitter_feedback
-from orchestration.assets.pcn_reports import pcn_monthly_reports
+from orchestration.assets.pcn_reports import pcn_monthly_reports, pcn_report_pdfs
 from orchestration.assets.publication import serving_copy, superset_dashboard
 from orchestration.assets.reference import reference_data
 from orchestration.assets.statistics import outcome_statistics
@@ -42,9 +42,9 @@ ingest_job = dg.define_asset_job(
 
 pcn_reports_job = dg.define_asset_job(
     "pcn_reports",
-    selection=dg.AssetSelection.assets(pcn_monthly_reports),
+    selection=dg.AssetSelection.assets(pcn_monthly_reports, pcn_report_pdfs),
     partitions_def=monthly_partitions,
-    description="Write the month's PCN reports and ICB summaries (HTML + PDF) from the built marts (`sprx report`).",
+    description="The month's PCN reports and ICB summaries (HTML, then PDF) from the built marts (`sprx report`).",
 )
 
 publish_job = dg.define_asset_job(
@@ -67,6 +67,7 @@ defs = dg.Definitions(
         referrals_per_pcn_csv,
         submitter_feedback,
         pcn_monthly_reports,
+        pcn_report_pdfs,
         nhse_return,
         serving_copy,
         superset_dashboard,

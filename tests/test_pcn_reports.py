@@ -251,9 +251,15 @@ def test_the_printed_number_is_the_published_value(built: dict) -> None:
                 assert float(digits) == float(figure["value"]), figure
 
 
-def test_html_is_byte_identical_when_regenerated(built: dict, warehouse: Path, month: date, tmp_path: Path) -> None:
+def test_html_is_byte_identical_when_regenerated_in_worker_processes(
+    built: dict, warehouse: Path, month: date, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first run rendered in this process (too few documents to start workers); this one in two spawned
+    worker processes, as a national run does: the same bytes, in the same order."""
+    monkeypatch.setenv("SPRX_WORKERS", "2")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         again = write_month_reports(load_month(con, month), tmp_path, with_pdf=False)
+    assert [p.name for p in again.files] == [p.name for p in built["result"].files if p.suffix == ".html"]
     for path in again.files:
         original = built["output"] / path.relative_to(tmp_path)
         assert path.read_bytes() == original.read_bytes(), f"{path.name} differs on regeneration"
@@ -341,7 +347,7 @@ def test_the_monthly_cycle_asset_wrote_every_month(demo_pipeline: dict) -> None:
     months = sorted(p.name for p in folder.iterdir())
     assert len(months) == demo_pipeline["months"] and months[-1] == demo_pipeline["end_month"]
     assert all(any(p.suffix == ".html" for p in (folder / m).iterdir()) for m in months)
-    # a range run prints the PDFs of its last month only (PcnReportConfig)
+    # a range run prints the PDFs of its last month only (PcnReportPdfConfig)
     assert any(p.suffix == ".pdf" for p in (folder / months[-1]).iterdir())
     assert (demo_pipeline["output"] / "reports" / "icb" / months[-1]).is_dir()
 
@@ -387,10 +393,17 @@ def test_sprx_report_runs_the_asset_through_dagster(
     with duckdb.connect(str(copy), read_only=True) as con:
         pcn = load_month(con, month).data.pcn_codes()[0]
     runner = CliRunner()
+    folder = tmp_path / "output" / "reports" / "pcn" / f"{month:%Y-%m}"
     result = runner.invoke(app, ["report", "--period", f"{month:%Y-%m}", "--pcn", pcn.lower(), "--no-pdf"])
     assert result.exit_code == 0, result.output
-    assert "1 file(s) written" in result.output and "1 PCN report(s)" in result.output
-    assert (tmp_path / "output" / "reports" / "pcn" / f"{month:%Y-%m}" / f"{pcn}.html").exists()
+    assert "1 HTML file(s) written" in result.output and "1 PCN report(s)" in result.output
+    assert [p.name for p in folder.iterdir()] == [f"{pcn}.html"]
+    # with the PDF (the default): the HTML asset, then the printing asset on what it wrote
+    printed = runner.invoke(app, ["report", "--period", f"{month:%Y-%m}", "--pcn", pcn])
+    assert printed.exit_code == 0, printed.output
+    assert "1 PDF(s) printed" in printed.output
+    assert sorted(p.name for p in folder.iterdir()) == [f"{pcn}.html", f"{pcn}.pdf"]
+    assert pypdf.PdfReader(folder / f"{pcn}.pdf").metadata.title.startswith("Social prescribing: ")
     unknown = runner.invoke(app, ["report", "--period", f"{month:%Y-%m}", "--pcn", "U99999", "--no-pdf"])
     assert unknown.exit_code == 1 and "no data for PCN U99999" in unknown.output
     malformed = runner.invoke(app, ["report", "--period", f"{month:%Y-%m}", "--pcn", "A81001"])

@@ -1,4 +1,4 @@
-"""The monthly PCN reports and ICB summaries (HTML + PDF) as a Dagster asset; `sprx report` runs it too."""
+"""The monthly PCN reports and ICB summaries as Dagster assets, HTML then PDF; `sprx report` runs them too."""
 
 import dagster as dg
 from pydantic import Field
@@ -28,20 +28,22 @@ REPORT_MARTS = (
     "health_benefit_pcn_financial_year",
 )
 PCN_REPORTS_KEY = dg.AssetKey(["reports", "pcn_monthly_reports"])
+PCN_REPORT_PDFS_KEY = dg.AssetKey(["reports", "pcn_report_pdfs"])
 
 
 class PcnReportConfig(dg.Config):
-    """Run options: which PCNs (none given: every PCN, plus the ICB summaries) and whether to write PDFs.
-
-    A run over a range of months (a backfill) writes the HTML of every month but, unless asked, the PDFs of
-    the last month only: rendering a PDF takes seconds per PCN, and a backfill over years would spend most
-    of its time re-printing history nobody circulates. A one-month run (the scheduled cycle, `sprx report`)
-    always writes them.
-    """
+    """Which PCNs (none given: every PCN, plus the ICB summaries)."""
 
     pcn_codes: list[str] = Field(default_factory=list)
-    pdf: bool = True
-    pdf_for_every_month_of_a_range: bool = False
+
+
+class PcnReportPdfConfig(dg.Config):
+    """Which PCNs to print (none given: every report written, ICB summaries included), and whether a run over a
+    range of months (a backfill) prints every month. By default it prints the last month only: a PDF takes
+    seconds, and a backfill over years would spend most of its time re-printing history nobody circulates."""
+
+    pcn_codes: list[str] = Field(default_factory=list)
+    every_month_of_a_range: bool = False
 
 
 @dg.asset(
@@ -52,8 +54,9 @@ class PcnReportConfig(dg.Config):
     backfill_policy=dg.BackfillPolicy.single_run(),
     owners=["team:data-engineering"],
     description=(
-        "Monthly report per PCN and summary per ICB, HTML (charts embedded) and PDF, with disclosure control, in "
-        "$SPRX_OUTPUT/reports/pcn/<YYYY-MM>/<pcn_code>.html|.pdf and reports/icb/<YYYY-MM>/<icb_code>.html|.pdf."
+        "Monthly report per PCN and summary per ICB as HTML (charts embedded), with disclosure control, in "
+        "$SPRX_OUTPUT/reports/pcn/<YYYY-MM>/<pcn_code>.html and reports/icb/<YYYY-MM>/<icb_code>.html; "
+        "rendered across $SPRX_WORKERS processes (default: one per core)."
     ),
 )
 def pcn_monthly_reports(
@@ -66,12 +69,10 @@ def pcn_monthly_reports(
     files: list[str] = []
     pcns: set[str] = set()
     icbs: set[str] = set()
-    months = months_between(start, end)
-    for month in months:
+    for month in months_between(start, end):
         with warehouse.reader() as con:  # read everything, then let go of the file before rendering
             loaded = load_month(con, month)
-        with_pdf = config.pdf and (config.pdf_for_every_month_of_a_range or month == months[-1])
-        written = write_month_reports(loaded, output, config.pcn_codes or None, with_pdf=with_pdf)
+        written = write_month_reports(loaded, output, config.pcn_codes or None, with_pdf=False)
         files += [str(path) for path in written.files]
         pcns |= set(written.pcn_codes)
         icbs |= set(written.icb_codes)
@@ -82,6 +83,53 @@ def pcn_monthly_reports(
             "files_written": len(files),
             "pcn_count": len(pcns),
             "icb_count": len(icbs),
+            "folder": dg.MetadataValue.path(str(output / "reports")),
+        }
+    )
+
+
+@dg.asset(
+    key=PCN_REPORT_PDFS_KEY,
+    deps=[PCN_REPORTS_KEY],
+    group_name="reports",
+    partitions_def=monthly_partitions,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    owners=["team:data-engineering"],
+    description=(
+        "The PDF (A4, page numbers) of each PCN report and ICB summary, printed from its HTML with WeasyPrint "
+        "across $SPRX_WORKERS processes, next to it: <code>.pdf. A range prints its last month unless asked."
+    ),
+)
+def pcn_report_pdfs(context: dg.AssetExecutionContext, config: PcnReportPdfConfig) -> dg.MaterializeResult:
+    from reports.pcn import print_reports, report_folders
+
+    start, end = window_months(context)
+    output = get_settings().output
+    months = months_between(start, end)
+    wanted = {code.strip().upper() for code in config.pcn_codes}
+    files: list[str] = []
+    for month in months if config.every_month_of_a_range else months[-1:]:
+        pcn_folder, icb_folder = report_folders(output, month)
+        html = [
+            path
+            for folder in (pcn_folder, icb_folder)
+            if folder.is_dir()
+            for path in sorted(folder.glob("*.html"))
+            if not wanted or path.stem in wanted
+        ]
+        missing = sorted(wanted - {path.stem for path in html})
+        if not html or missing:
+            raise FileNotFoundError(
+                f"no HTML report to print for {', '.join(missing) or 'any PCN'} in {pcn_folder}: "
+                "the pcn_monthly_reports asset writes them"
+            )
+        printed = print_reports(html)
+        files += [str(path) for path in printed]
+        context.log.info(f"{month:%Y-%m}: {len(printed)} PDF(s) printed")
+    return dg.MaterializeResult(
+        metadata={
+            "files": dg.MetadataValue.json(files),
+            "files_written": len(files),
             "folder": dg.MetadataValue.path(str(output / "reports")),
         }
     )

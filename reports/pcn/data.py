@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 import duckdb
@@ -462,28 +463,35 @@ class WarehouseMonth:
     def icb_codes(self) -> list[str]:
         return sorted(code for (kind, code, month) in self.monthly if kind == "icb" and month == self.month)
 
-    def practices_of(self, pcn_code: str) -> list[dict[str, Any]]:
+    @cached_property
+    def _practices_in_month(self) -> list[dict[str, Any]]:
+        """The practice rows of the report month, by practice code (indexed once: 1,250 PCNs at national scale)."""
         return sorted(
-            (
-                row
-                for (kind, _code, month), row in self.monthly.items()
-                if kind == "practice" and month == self.month and row["parent_pcn_code"] == pcn_code
-            ),
+            (row for (kind, _code, month), row in self.monthly.items() if kind == "practice" and month == self.month),
             key=lambda row: row["org_code"],
         )
 
+    @cached_property
+    def _practices_by_pcn(self) -> dict[str, list[dict[str, Any]]]:
+        by_pcn: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in self._practices_in_month:
+            by_pcn[row["parent_pcn_code"]].append(row)
+        return dict(by_pcn)
+
+    @cached_property
+    def _pcns_by_icb(self) -> dict[str, list[str]]:
+        by_icb: dict[str, set[str]] = defaultdict(set)
+        for row in self._practices_in_month:
+            if row["parent_pcn_code"]:
+                by_icb[row["parent_icb_code"]].add(row["parent_pcn_code"])
+        return {icb: sorted(pcns) for icb, pcns in by_icb.items()}
+
+    def practices_of(self, pcn_code: str) -> list[dict[str, Any]]:
+        return list(self._practices_by_pcn.get(pcn_code, []))
+
     def pcns_of(self, icb_code: str) -> list[str]:
         """PCNs whose practices belonged to the ICB in the report month."""
-        return sorted(
-            {
-                row["parent_pcn_code"]
-                for (kind, _code, month), row in self.monthly.items()
-                if kind == "practice"
-                and month == self.month
-                and row["parent_icb_code"] == icb_code
-                and row["parent_pcn_code"]
-            }
-        )
+        return list(self._pcns_by_icb.get(icb_code, []))
 
     def icb_of(self, pcn_code: str) -> str:
         icbs = sorted(

@@ -285,14 +285,14 @@ def icb_html(summary: IcbSummary) -> str:
     )
 
 
-def pdf_bytes(html: str, title: str) -> bytes:
-    """The same HTML through WeasyPrint (print stylesheet: A4, page numbers, sections on new pages)."""
+def pdf_bytes(html: str) -> bytes:
+    """The same HTML through WeasyPrint (print stylesheet: A4, page numbers, sections on new pages); the PDF's
+    title is the HTML's <title>."""
     import weasyprint
 
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)
     document = weasyprint.HTML(string=html).render()
-    document.metadata.title = title
     document.metadata.created = None
     document.metadata.modified = None
     return document.write_pdf()

@@ -11,10 +11,13 @@ from __future__ import annotations
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from multiprocessing import get_context
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -73,14 +76,74 @@ def load_month(con: duckdb.DuckDBPyConnection, month: date) -> LoadedMonth:
     return LoadedMonth(WarehouseMonth(con, month.replace(day=1)), load_guidance(con))
 
 
+def report_workers(documents: int) -> int:
+    """Worker processes for rendering and printing: $SPRX_WORKERS if set, else one per core once there are
+    enough documents to repay starting them (a few seconds of imports each); never more than the documents."""
+    text = os.environ.get("SPRX_WORKERS", "")
+    if not text:
+        cores = os.cpu_count() or 1
+        return cores if documents >= 8 * cores else 1
+    try:
+        wanted = int(text)
+    except ValueError as error:
+        raise ValueError(f"SPRX_WORKERS must be a whole number of processes, got {text!r}") from error
+    if wanted < 1:
+        raise ValueError(f"SPRX_WORKERS must be at least 1, got {wanted}")
+    return max(1, min(wanted, documents))
+
+
+_worker_month: LoadedMonth | None = None
+
+
+def _start_worker(loaded: LoadedMonth) -> None:
+    global _worker_month
+    _worker_month = loaded
+
+
+def _render(loaded: LoadedMonth, kind: str, code: str, folder: Path) -> Path:
+    """One document: its figures, charts and HTML, written to `folder`."""
+    if kind == "PCN":
+        html = pcn_html(pcn_report(loaded.data, _safe(code, PCN_CODE, "PCN"), loaded.guidance))
+    else:
+        html = icb_html(icb_summary(loaded.data, _safe(code, ICB_CODE, "ICB"), loaded.guidance))
+    path = folder / f"{code}.html"
+    _write_atomic(path, html.encode("utf-8"))
+    return path
+
+
+def _render_in_worker(kind: str, code: str, folder: Path) -> Path:
+    assert _worker_month is not None, "worker started without its month"
+    return _render(_worker_month, kind, code, folder)
+
+
+def _print(html_path: Path) -> Path:
+    """The PDF of a written report, next to it; its title comes from the HTML's <title>."""
+    path = html_path.with_suffix(".pdf")
+    _write_atomic(path, pdf_bytes(html_path.read_text(encoding="utf-8")))
+    return path
+
+
+def _in_parallel(function: Any, tasks: list[tuple], workers: int, initargs: tuple = ()) -> Iterator[Any]:
+    """Results in task order, from `workers` spawned processes (spawn: Dagster's threads make fork unsafe)."""
+    if workers == 1:
+        yield from (function(*task) for task in tasks)
+        return
+    initializer = _start_worker if initargs else None
+    chunk = max(1, min(16, len(tasks) // (workers * 8)))
+    context = get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=initializer, initargs=initargs) as pool:
+        yield from pool.map(function, *zip(*tasks, strict=True), chunksize=chunk)
+
+
 def write_month_reports(
     loaded: LoadedMonth, output: Path, pcn_codes: Sequence[str] | None = None, with_pdf: bool = True
 ) -> MonthReports:
-    """Every PCN report and ICB summary of the month (or only the PCNs asked for, and then no ICB summary).
+    """Every PCN report and ICB summary of the month (or only the PCNs asked for, and then no ICB summary),
+    rendered across $SPRX_WORKERS processes; with `with_pdf`, printed too (`print_reports`).
 
     An unknown PCN code is an error naming it and the PCNs that have data.
     """
-    data, guidance = loaded.data, loaded.guidance
+    data = loaded.data
     month = data.month
     available = data.pcn_codes()
     if not pcn_codes:
@@ -97,32 +160,35 @@ def write_month_reports(
         icbs = []
     result = MonthReports(month=month, pcn_codes=list(wanted), icb_codes=list(icbs))
     pcn_folder, icb_folder = report_folders(output, month)
-    total = len(wanted) + len(icbs)
-    documents = [("PCN", code) for code in wanted] + [("ICB", code) for code in icbs]
-    for done, (kind, code) in enumerate(documents, start=1):
-        if kind == "PCN":
-            report = pcn_report(data, _safe(code, PCN_CODE, "PCN"), guidance)
-            html, title, folder, files = (
-                pcn_html(report),
-                f"Social prescribing: {report.pcn_name}, {report.month_label}",
-                pcn_folder,
-                result.pcn_files,
-            )
-        else:
-            summary = icb_summary(data, _safe(code, ICB_CODE, "ICB"), guidance)
-            html, title, folder, files = (
-                icb_html(summary),
-                f"Social prescribing: ICB {summary.icb_name}, {summary.month_label}",
-                icb_folder,
-                result.icb_files,
-            )
-        _write_atomic(folder / f"{code}.html", html.encode("utf-8"))
-        files.append(folder / f"{code}.html")
-        if with_pdf:
-            _write_atomic(folder / f"{code}.pdf", pdf_bytes(html, title))
-            files.append(folder / f"{code}.pdf")
-        progress_log.info("%s %s", kind, code, extra={"done": done, "total": total, "month": f"{month:%Y-%m}"})
+    tasks = [("PCN", code, pcn_folder) for code in wanted] + [("ICB", code, icb_folder) for code in icbs]
+    workers = report_workers(len(tasks))
+    rendered = (
+        (_render(loaded, *task) for task in tasks)
+        if workers == 1
+        else _in_parallel(_render_in_worker, tasks, workers, initargs=(loaded,))
+    )
+    for done, ((kind, code, _folder), path) in enumerate(zip(tasks, rendered, strict=True), start=1):
+        (result.pcn_files if kind == "PCN" else result.icb_files).append(path)
+        progress_log.info("%s %s", kind, code, extra={"done": done, "total": len(tasks), "month": f"{month:%Y-%m}"})
+    if with_pdf:
+        pdfs = print_reports(result.files)
+        result.pcn_files += [p for p in pdfs if p.parent == pcn_folder]
+        result.icb_files += [p for p in pdfs if p.parent == icb_folder]
     return result
+
+
+def print_reports(html_files: Sequence[Path]) -> list[Path]:
+    """The PDF of each written report (WeasyPrint, seconds each), across $SPRX_WORKERS processes.
+
+    Printing is the slowest step of the reports, so it is kept apart from rendering: the monthly cycle's HTML is
+    ready before the PDFs are, and PDFs can be printed again from the HTML without reading the warehouse.
+    """
+    tasks = [(Path(path),) for path in html_files]
+    printed = []
+    for done, path in enumerate(_in_parallel(_print, tasks, report_workers(len(tasks))), start=1):
+        printed.append(path)
+        progress_log.info("PDF %s", path.stem, extra={"done": done, "total": len(tasks), "month": path.parent.name})
+    return printed
 
 
 def build_month_reports(
