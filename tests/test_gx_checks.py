@@ -289,7 +289,7 @@ def test_volume_fails_against_previous_months_and_is_skipped_without_three(valid
     assert nlw01.details["volume"]["median"] == 100 and nlw01.details["volume"]["bounds"] == [20, 500]
     assert nlw02.success is None and nlw02.observed.startswith("skipped: 1 previous month")
     assert not october.success and not october.blocking  # volume is a warning: it does not block
-    assert failed(october) == {("expect_table_row_count_to_be_between", None, "provider_code == 'NLW01'")}
+    assert failed(october) == {("expect_column_values_to_be_between", "rows_to_median", "provider_code == 'NLW01'")}
     assert all(o.success is None for o in validations[("provider_contacts", SEP)].results if o.kind == "volume")
 
 
@@ -337,12 +337,15 @@ def data_docs(validations: dict, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return build_data_docs(tmp_path_factory.mktemp("output"), list(validations.values()))
 
 
-def test_data_docs_site_is_written(data_docs: Path) -> None:
+def test_data_docs_site_is_written(data_docs: Path, validations: dict) -> None:
     assert data_docs.name == "index.html" and data_docs.parent.name == "data_docs"
     index = data_docs.read_text(encoding="utf-8")
     assert "raw.practice_appointments" in index and "raw.provider_contacts" in index
+    assert "raw.provider_contacts.volume" in index  # the one month with three previous months of history
     pages = list((data_docs.parent / "validations").rglob("*.html"))
-    assert len(pages) == sum(1 for t, p in CASES if (t, p) != ("provider_costs", OCT))
+    # a page per table-month with rows, and one more where the volume suite ran
+    assert len(pages) == sum(1 for t, p in CASES if (t, p) != ("provider_costs", OCT)) + 1
+    assert len(pages) == sum(len(v.gx_runs) for v in validations.values())
     stored = [f for f in data_docs.parent.parent.rglob("*") if f.suffix in {".html", ".json"}]
     assert not any(NHS_NUMBER in f.read_text(encoding="utf-8") for f in stored)  # pages and GX results
 
@@ -352,7 +355,7 @@ def test_data_docs_keep_one_page_per_run_table_and_month(data_docs: Path, valida
 
     build_data_docs(data_docs.parent.parent, [validations[("provider_contacts", OCT)]])
     pages = list((data_docs.parent / "validations").rglob("*.html"))
-    assert len(pages) == sum(1 for t, p in CASES if (t, p) != ("provider_costs", OCT))
+    assert len(pages) == sum(len(v.gx_runs) for v in validations.values())
 
 
 # ---- Dagster ---------------------------------------------------------------------------------------

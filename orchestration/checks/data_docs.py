@@ -62,23 +62,21 @@ def build_data_docs(output_dir: Path, validations: Sequence[TableValidation]) ->
     existing = store.list_keys()
     built: list[Any] = []
     for validation in validations:
-        if validation.gx_result is None or validation.gx_suite is None:
-            continue
-        context.suites.add_or_update(validation.gx_suite)
-        suite_key = ExpectationSuiteIdentifier(name=validation.suite_name)
-        batch = f"{validation.period:%Y-%m}"
-        for key in existing:
-            if (
-                key.expectation_suite_identifier == suite_key
-                and key.run_id.run_name == validation.run_id
-                and key.batch_identifier == batch
-            ):
-                store.remove_key(key)
-        key = ValidationResultIdentifier(
-            suite_key, RunIdentifier(run_name=validation.run_id, run_time=validation.validated_at.astimezone()), batch
-        )
-        store.set(key, validation.gx_result)
-        built += [key, suite_key]
+        for suite, result in validation.gx_runs:
+            context.suites.add_or_update(suite)
+            suite_key = ExpectationSuiteIdentifier(name=suite.name)
+            batch = f"{validation.period:%Y-%m}"
+            for key in existing:
+                if (
+                    key.expectation_suite_identifier == suite_key
+                    and key.run_id.run_name == validation.run_id
+                    and key.batch_identifier == batch
+                ):
+                    store.remove_key(key)
+            run = RunIdentifier(run_name=validation.run_id, run_time=validation.validated_at.astimezone())
+            key = ValidationResultIdentifier(suite_key, run, batch)
+            store.set(key, result)
+            built += [key, suite_key]
     index = output_dir / "data_docs" / "index.html"
     if built or not index.exists():
         # an empty list would mean "rebuild every page"; a key that matches nothing rebuilds only the index
