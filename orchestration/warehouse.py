@@ -8,6 +8,7 @@ own lock error (for processes outside this project, such as a reader holding the
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from collections.abc import Iterator
@@ -31,6 +32,12 @@ def _is_lock_error(error: Exception) -> bool:
     return "lock" in text and ("could not set" in text or "conflicting" in text or "held" in text)
 
 
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory cap for every warehouse connection (dbt's too, in profiles.yml): $SPRX_DUCKDB_MEMORY_LIMIT,
+    default 4GB. Without one DuckDB may take 80% of the machine; with one it spills to disk instead."""
+    return os.environ.get("SPRX_DUCKDB_MEMORY_LIMIT", "4GB")
+
+
 def connect_with_retry(
     path: Path, read_only: bool = False, timeout_seconds: float = 300.0
 ) -> duckdb.DuckDBPyConnection:
@@ -40,7 +47,7 @@ def connect_with_retry(
     delay = 0.05
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            connection = duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as error:
             if not _is_lock_error(error) or time.monotonic() > deadline:
                 if _is_lock_error(error):
@@ -51,6 +58,11 @@ def connect_with_retry(
             log.info("warehouse %s is locked; retrying in %.2f s", path, delay)
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 2.0)
+            continue
+        # a SET rather than connect(config=...): DuckDB refuses a second connection to an open file whose
+        # configuration differs, and tests and tools open the same file plainly
+        connection.execute("SET memory_limit = ?", [duckdb_memory_limit()])
+        return connection
 
 
 @contextmanager

@@ -42,47 +42,32 @@ event_orgs as (
     cross join org_levels
 ),
 
-event_periods as (
-    select
-        event_orgs.*,
-        periods.period_type,
-        periods.period_start
+-- The events are kept apart by what a period needs of them, so that no row is multiplied by more
+-- periods than it counts in (at national scale every month has millions of open referrals, and each
+-- month lies in up to 14 periods): sums are added up per organisation and month before they meet
+-- the periods; distinct people and waits need their rows; the caseload meets only the periods it
+-- opens or closes.
+flow_events as (
+    select *
     from event_orgs
-    inner join periods
-        on
-            event_orgs.event_month = periods.month_start
-            and (
-                (event_orgs.event_type = 'open_at_month_start' and periods.is_first_month)
-                or (event_orgs.event_type = 'open_at_month_end' and periods.is_last_month)
-                or event_orgs.event_type not in ('open_at_month_start', 'open_at_month_end')
-            )
-    where event_orgs.org_code is not null
+    where
+        org_code is not null
+        and event_type not in ('open_at_month_start', 'open_at_month_end')
 ),
 
-event_measures as (
+flow_sums_by_month as (
     select
-        period_type,
-        period_start,
         org_type,
         org_code,
+        event_month,
         sum(case when event_type = 'referral_received' then 1 else 0 end) as referrals_received,
-        count(distinct case when event_type = 'referral_received' then person_id end) as people_referred,
         sum(
             case when event_type = 'referral_received' and is_referred_by_general_practice then 1 else 0 end
         ) as referrals_from_general_practice,
         sum(case when event_type = 'referral_received' and is_declined then 1 else 0 end) as referrals_declined,
-        count(distinct case when event_type = 'signposted' then person_id end) as people_signposted,
         sum(case when event_type = 'first_contact' then 1 else 0 end) as referrals_seen,
-        count(distinct case when event_type = 'first_contact' then person_id end) as people_seen,
-        {{ percentile_cont("case when event_type = 'first_contact' then days_to_first_contact end", 0.5) }}
-            as median_days_to_first_contact,
-        {{ percentile_cont("case when event_type = 'first_contact' then days_to_first_contact end", 0.9) }}
-            as p90_days_to_first_contact,
         sum(case when event_type = 'contacts' then contacts_offered else 0 end) as contacts_offered,
         sum(case when event_type = 'contacts' then contacts_attended else 0 end) as contacts_attended,
-        count(
-            distinct case when event_type = 'contacts' and contacts_attended > 0 then person_id end
-        ) as people_attending,
         sum(case when event_type = 'care_plan_agreed' then 1 else 0 end) as care_plans_agreed,
         sum(case when event_type = 'discharge' then 1 else 0 end) as discharges,
         sum(case when event_type = 'discharge' and discharge_reason = 'completed' then 1 else 0 end)
@@ -98,13 +83,210 @@ event_measures as (
         sum(case when event_type = 'discharge' and discharge_reason = 'transferred' then 1 else 0 end)
             as discharges_transferred,
         sum(case when event_type = 'discharge' and discharge_reason = 'other' then 1 else 0 end)
-            as discharges_other,
-        sum(case when event_type = 'open_at_month_start' then 1 else 0 end) as caseload_at_start,
-        sum(case when event_type = 'open_at_month_end' then 1 else 0 end) as active_caseload,
-        count(distinct case when event_type = 'open_at_month_end' then link_worker_key end)
-            as link_workers_with_caseload
-    from event_periods
-    group by period_type, period_start, org_type, org_code
+            as discharges_other
+    from flow_events
+    group by org_type, org_code, event_month
+),
+
+flow_sums as (
+    select
+        periods.period_type,
+        periods.period_start,
+        flow_sums_by_month.org_type,
+        flow_sums_by_month.org_code,
+        sum(flow_sums_by_month.referrals_received) as referrals_received,
+        sum(flow_sums_by_month.referrals_from_general_practice) as referrals_from_general_practice,
+        sum(flow_sums_by_month.referrals_declined) as referrals_declined,
+        sum(flow_sums_by_month.referrals_seen) as referrals_seen,
+        sum(flow_sums_by_month.contacts_offered) as contacts_offered,
+        sum(flow_sums_by_month.contacts_attended) as contacts_attended,
+        sum(flow_sums_by_month.care_plans_agreed) as care_plans_agreed,
+        sum(flow_sums_by_month.discharges) as discharges,
+        sum(flow_sums_by_month.discharges_completed) as discharges_completed,
+        sum(flow_sums_by_month.discharges_declined) as discharges_declined,
+        sum(flow_sums_by_month.discharges_disengaged) as discharges_disengaged,
+        sum(flow_sums_by_month.discharges_moved_away) as discharges_moved_away,
+        sum(flow_sums_by_month.discharges_deceased) as discharges_deceased,
+        sum(flow_sums_by_month.discharges_transferred) as discharges_transferred,
+        sum(flow_sums_by_month.discharges_other) as discharges_other
+    from flow_sums_by_month
+    inner join periods
+        on flow_sums_by_month.event_month = periods.month_start
+    group by periods.period_type, periods.period_start, flow_sums_by_month.org_type, flow_sums_by_month.org_code
+),
+
+people_by_month as (
+    -- each person once per organisation, month and kind of flow they were counted for
+    select distinct
+        org_type,
+        org_code,
+        event_month,
+        person_id,
+        case event_type
+            when 'referral_received' then 'referred'
+            when 'signposted' then 'signposted'
+            when 'first_contact' then 'seen'
+            when 'contacts' then 'attending'
+        end as people_measure
+    from flow_events
+    where
+        event_type in ('referral_received', 'signposted', 'first_contact')
+        or (event_type = 'contacts' and contacts_attended > 0)
+),
+
+people as (
+    select
+        periods.period_type,
+        periods.period_start,
+        people_by_month.org_type,
+        people_by_month.org_code,
+        count(distinct case when people_by_month.people_measure = 'referred' then people_by_month.person_id end)
+            as people_referred,
+        count(distinct case when people_by_month.people_measure = 'signposted' then people_by_month.person_id end)
+            as people_signposted,
+        count(distinct case when people_by_month.people_measure = 'seen' then people_by_month.person_id end)
+            as people_seen,
+        count(distinct case when people_by_month.people_measure = 'attending' then people_by_month.person_id end)
+            as people_attending
+    from people_by_month
+    inner join periods
+        on people_by_month.event_month = periods.month_start
+    group by periods.period_type, periods.period_start, people_by_month.org_type, people_by_month.org_code
+),
+
+waits as (
+    select
+        periods.period_type,
+        periods.period_start,
+        flow_events.org_type,
+        flow_events.org_code,
+        {{ percentile_cont("flow_events.days_to_first_contact", 0.5) }} as median_days_to_first_contact,
+        {{ percentile_cont("flow_events.days_to_first_contact", 0.9) }} as p90_days_to_first_contact
+    from flow_events
+    inner join periods
+        on flow_events.event_month = periods.month_start
+    where flow_events.event_type = 'first_contact'
+    group by periods.period_type, periods.period_start, flow_events.org_type, flow_events.org_code
+),
+
+caseload_at_start as (
+    select
+        periods.period_type,
+        periods.period_start,
+        event_orgs.org_type,
+        event_orgs.org_code,
+        count(*) as caseload_at_start
+    from event_orgs
+    inner join periods
+        on
+            event_orgs.event_month = periods.month_start
+            and periods.is_first_month
+    where event_orgs.org_code is not null and event_orgs.event_type = 'open_at_month_start'
+    group by periods.period_type, periods.period_start, event_orgs.org_type, event_orgs.org_code
+),
+
+caseload_at_end as (
+    select
+        periods.period_type,
+        periods.period_start,
+        event_orgs.org_type,
+        event_orgs.org_code,
+        count(*) as active_caseload,
+        count(distinct event_orgs.link_worker_key) as link_workers_with_caseload
+    from event_orgs
+    inner join periods
+        on
+            event_orgs.event_month = periods.month_start
+            and periods.is_last_month
+    where event_orgs.org_code is not null and event_orgs.event_type = 'open_at_month_end'
+    group by periods.period_type, periods.period_start, event_orgs.org_type, event_orgs.org_code
+),
+
+event_keys as (
+    select
+        period_type,
+        period_start,
+        org_type,
+        org_code
+    from flow_sums
+    union
+    select
+        period_type,
+        period_start,
+        org_type,
+        org_code
+    from caseload_at_start
+    union
+    select
+        period_type,
+        period_start,
+        org_type,
+        org_code
+    from caseload_at_end
+),
+
+event_measures as (
+    -- zeros for the measures an organisation had no events for come in `measures` below
+    select
+        event_keys.period_type,
+        event_keys.period_start,
+        event_keys.org_type,
+        event_keys.org_code,
+        flow_sums.referrals_received,
+        people.people_referred,
+        flow_sums.referrals_from_general_practice,
+        flow_sums.referrals_declined,
+        people.people_signposted,
+        flow_sums.referrals_seen,
+        people.people_seen,
+        waits.median_days_to_first_contact,
+        waits.p90_days_to_first_contact,
+        flow_sums.contacts_offered,
+        flow_sums.contacts_attended,
+        people.people_attending,
+        flow_sums.care_plans_agreed,
+        flow_sums.discharges,
+        flow_sums.discharges_completed,
+        flow_sums.discharges_declined,
+        flow_sums.discharges_disengaged,
+        flow_sums.discharges_moved_away,
+        flow_sums.discharges_deceased,
+        flow_sums.discharges_transferred,
+        flow_sums.discharges_other,
+        caseload_at_start.caseload_at_start,
+        caseload_at_end.active_caseload,
+        caseload_at_end.link_workers_with_caseload
+    from event_keys
+    left join flow_sums
+        on
+            event_keys.period_type = flow_sums.period_type
+            and event_keys.period_start = flow_sums.period_start
+            and event_keys.org_type = flow_sums.org_type
+            and event_keys.org_code = flow_sums.org_code
+    left join people
+        on
+            event_keys.period_type = people.period_type
+            and event_keys.period_start = people.period_start
+            and event_keys.org_type = people.org_type
+            and event_keys.org_code = people.org_code
+    left join waits
+        on
+            event_keys.period_type = waits.period_type
+            and event_keys.period_start = waits.period_start
+            and event_keys.org_type = waits.org_type
+            and event_keys.org_code = waits.org_code
+    left join caseload_at_start
+        on
+            event_keys.period_type = caseload_at_start.period_type
+            and event_keys.period_start = caseload_at_start.period_start
+            and event_keys.org_type = caseload_at_start.org_type
+            and event_keys.org_code = caseload_at_start.org_code
+    left join caseload_at_end
+        on
+            event_keys.period_type = caseload_at_end.period_type
+            and event_keys.period_start = caseload_at_end.period_start
+            and event_keys.org_type = caseload_at_end.org_type
+            and event_keys.org_code = caseload_at_end.org_code
 ),
 
 org_months as (
