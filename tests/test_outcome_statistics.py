@@ -30,6 +30,8 @@ from orchestration.statistics.outcomes import (
 def scipy_reference(before: list[float], after: list[float]) -> dict[str, float]:
     """The statistics straight from scipy and numpy, written independently of the module."""
     difference = np.subtract(after, before)
+    nonzero = [d for d in difference if d != 0]
+    tied = len(nonzero) < len(difference) or len({abs(d) for d in nonzero}) < len(nonzero)
     t_test = stats.ttest_rel(after, before)
     interval = t_test.confidence_interval(0.95)
     return {
@@ -39,7 +41,9 @@ def scipy_reference(before: list[float], after: list[float]) -> dict[str, float]
         "ci_lower": float(interval.low),
         "ci_upper": float(interval.high),
         "t_test_p_value": float(t_test.pvalue),
-        "wilcoxon_p_value": float(stats.wilcoxon(after, before).pvalue),
+        # scipy's default method, but the normal approximation wherever changes tie or are zero (scipy's own
+        # choice above 13 pairs; below it, "auto" would run a permutation test)
+        "wilcoxon_p_value": float(stats.wilcoxon(after, before, method="asymptotic" if tied else "auto").pvalue),
         "cohens_dz": float(np.mean(difference) / np.std(difference, ddof=1)),
     }
 
@@ -83,7 +87,8 @@ def test_undefined_statistics_are_null_not_zero():
     same_change = paired_summary([10.0, 12.0, 14.0], [11.0, 13.0, 15.0])  # every change +1: SD 0
     assert same_change.mean_change == 1.0
     assert (same_change.ci_lower, same_change.t_test_p_value, same_change.cohens_dz) == (None, None, None)
-    assert same_change.wilcoxon_p_value == pytest.approx(stats.wilcoxon([11.0, 13.0, 15.0], [10.0, 12.0, 14.0]).pvalue)
+    tied = stats.wilcoxon([11.0, 13.0, 15.0], [10.0, 12.0, 14.0], method="asymptotic").pvalue  # changes tie
+    assert same_change.wilcoxon_p_value == pytest.approx(tied)
     no_change = paired_summary([10.0, 12.0], [10.0, 12.0])
     assert (no_change.mean_change, no_change.wilcoxon_p_value, no_change.t_test_p_value) == (0.0, None, None)
     with pytest.raises(ValueError, match="at least 2 pairs"):

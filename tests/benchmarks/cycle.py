@@ -268,6 +268,11 @@ def bench_scale(results: dict, scale: str, months: int, seed: int, end: str, onl
         if name == "reference":
             shutil.copyfile(whole["SPRX_WAREHOUSE"], month["SPRX_WAREHOUSE"])
 
+    needed = ("floor_month", "floor_all", "ingest_month", "ingest_all", "build_all", "build_month", *DOWNSTREAM_STAGES)
+    missing = [stage for stage in needed if stage not in results]
+    if missing:
+        print(f"  not yet measured: {', '.join(missing)}; totals and ratios wait for them", flush=True)
+        return results
     cycle_rest = sum(results[stage]["seconds"] for stage in CYCLE_STAGES)
     job_rest = sum(results[stage]["seconds"] for stage in DOWNSTREAM_STAGES)
     ingest_month, build_month = results["ingest_month"]["seconds"], results["build_month"]["seconds"]
@@ -351,6 +356,8 @@ def main() -> None:
         )
         save(results)
         print(f"\n{scale}: results in {OUTPUT / f'cycle_{scale}_{options.months}m.json'}")
+        if "ratios" not in results:
+            continue
         for stage, seconds, rss in summary_rows(results):
             print(f"  {stage:<32} {seconds:>10} {rss:>8}")
 
