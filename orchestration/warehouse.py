@@ -34,8 +34,8 @@ def _is_lock_error(error: Exception) -> bool:
 
 def duckdb_memory_limit() -> str:
     """DuckDB's memory cap for every warehouse connection (dbt's too, in profiles.yml): $SPRX_DUCKDB_MEMORY_LIMIT,
-    default 4GB. Without one DuckDB may take 80% of the machine; with one it spills to disk instead."""
-    return os.environ.get("SPRX_DUCKDB_MEMORY_LIMIT", "4GB")
+    default DuckDB's own 80% of the machine; below it DuckDB spills to disk next to the warehouse."""
+    return os.environ.get("SPRX_DUCKDB_MEMORY_LIMIT", "80%")
 
 
 def connect_with_retry(

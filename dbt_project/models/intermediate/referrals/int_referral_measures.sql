@@ -130,28 +130,46 @@ people_by_month as (
         end as people_measure
     from flow_events
     where
-        event_type in ('referral_received', 'signposted', 'first_contact')
-        or (event_type = 'contacts' and contacts_attended > 0)
+        person_id is not null
+        and (
+            event_type in ('referral_received', 'signposted', 'first_contact')
+            or (event_type = 'contacts' and contacts_attended > 0)
+        )
+),
+
+people_appearances as (
+    -- with the month each person was last counted before, for the same organisation and kind of flow
+    select
+        org_type,
+        org_code,
+        event_month,
+        person_id,
+        people_measure,
+        lag(event_month) over (
+            partition by org_type, org_code, people_measure, person_id
+            order by event_month
+        ) as previous_month
+    from people_by_month
 ),
 
 people as (
+    -- distinct people in a period without a distinct count over every month's rows (which does not fit in
+    -- memory at national scale): a person counts in the month of the period they first appear in, the one
+    -- whose previous appearance, if any, is before the period starts (periods are runs of whole months)
     select
         periods.period_type,
         periods.period_start,
-        people_by_month.org_type,
-        people_by_month.org_code,
-        count(distinct case when people_by_month.people_measure = 'referred' then people_by_month.person_id end)
-            as people_referred,
-        count(distinct case when people_by_month.people_measure = 'signposted' then people_by_month.person_id end)
-            as people_signposted,
-        count(distinct case when people_by_month.people_measure = 'seen' then people_by_month.person_id end)
-            as people_seen,
-        count(distinct case when people_by_month.people_measure = 'attending' then people_by_month.person_id end)
-            as people_attending
-    from people_by_month
+        people_appearances.org_type,
+        people_appearances.org_code,
+        sum(case when people_appearances.people_measure = 'referred' then 1 else 0 end) as people_referred,
+        sum(case when people_appearances.people_measure = 'signposted' then 1 else 0 end) as people_signposted,
+        sum(case when people_appearances.people_measure = 'seen' then 1 else 0 end) as people_seen,
+        sum(case when people_appearances.people_measure = 'attending' then 1 else 0 end) as people_attending
+    from people_appearances
     inner join periods
-        on people_by_month.event_month = periods.month_start
-    group by periods.period_type, periods.period_start, people_by_month.org_type, people_by_month.org_code
+        on people_appearances.event_month = periods.month_start
+    where people_appearances.previous_month is null or people_appearances.previous_month < periods.period_start
+    group by periods.period_type, periods.period_start, people_appearances.org_type, people_appearances.org_code
 ),
 
 waits as (
