@@ -163,6 +163,50 @@ def test_rolling_12_months_hold_a_pair_for_twelve_window_ends():
     assert len(holding_early) == 12
 
 
+def test_set_based_statistics_equal_paired_summary_group_by_group():
+    """Groups stacked by size (one scipy call a size) give each group exactly what paired_summary gives it: tied and
+    untied changes (scipy's exact Wilcoxon up to 50 pairs, normal approximation beyond), zero and constant
+    changes, and sizes shared by several groups."""
+    rng = random.Random(11)
+    pairs: list[Pair] = []
+    sizes = [10, 10, 10, 11, 13, 13, 14, 30, 50, 51, 75, 12, 12]
+    for group, size in enumerate(sizes):
+        pcn = f"U{group:05d}"
+        for i in range(size):
+            before = round(rng.uniform(10, 30), 3)
+            if group % 4 == 0:  # untied changes: scipy's exact distribution up to 50 pairs
+                after = before + rng.uniform(-5, 8)
+            elif group == 5:  # every change zero: Wilcoxon undefined
+                after = before
+            elif group == 11:  # every change +2: SD 0, only Wilcoxon defined
+                after = before + 2
+            else:
+                after = before + rng.choice([-3.0, 0.0, 1.5, 3.0, 4.25])
+            pairs.append(
+                Pair(f"{pcn}-{i}", pcn, f"Q{group % 3}", "SWEMWBS", "swemwbs_metric", date(2025, 11, 1),
+                     before, date(2026, 2, 1), after, "improved" if after - before >= 3 else "no_change")
+            )  # fmt: skip
+    rows = outcome_statistics(pairs)
+    checked = 0
+    for group, size in enumerate(sizes):
+        members = [p for p in pairs if p.pcn_code == f"U{group:05d}"]
+        expected = paired_summary([p.baseline_score for p in members], [p.follow_up_score for p in members])
+        row = row_for(rows, org_level="pcn", org_code=f"U{group:05d}", period_type="financial_year")
+        assert row["pairs"] == size
+        for name, value in expected.__dict__.items():
+            if value is None:
+                assert row[name] is None, (group, name)
+            else:
+                assert row[name] == pytest.approx(value, rel=1e-12, abs=1e-15), (group, name)
+        checked += 1
+    for icb in ("Q0", "Q1", "Q2"):
+        members = [p for p in pairs if p.icb_code == icb]
+        expected = paired_summary([p.baseline_score for p in members], [p.follow_up_score for p in members])
+        row = row_for(rows, org_level="icb", org_code=icb, period_type="financial_year")
+        assert_close(row, {k: v for k, v in expected.__dict__.items()})
+    assert checked == len(sizes)
+
+
 def test_pair_rejects_inconsistent_rows_with_a_clear_message():
     with pytest.raises(ValueError, match="R9/swemwbs_metric: follow_up_date and follow_up_score"):
         Pair("R9", "U1", "Q1", "SWEMWBS", "swemwbs_metric", date(2026, 1, 1), 20.0, date(2026, 4, 1), None)

@@ -17,19 +17,20 @@ OUTCOME_PAIRS_QUERY = """
 """
 
 
-def read_outcome_pairs(con: duckdb.DuckDBPyConnection) -> list[outcomes.Pair]:
-    """Every row of marts.outcome_pairs (built by dbt) as a Pair."""
+def read_outcome_pairs(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every row of marts.outcome_pairs (built by dbt) as a frame with outcomes.PAIR_COLUMNS."""
     exists = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'marts' AND table_name = 'outcome_pairs'"
     ).fetchall()[0][0]
     if not exists:
         raise RuntimeError("marts.outcome_pairs is missing: build the warehouse with dbt (sprx run) first")
-    return [outcomes.Pair(*row) for row in con.execute(OUTCOME_PAIRS_QUERY).fetchall()]
+    pairs = con.execute(OUTCOME_PAIRS_QUERY).df()
+    pairs.columns = list(outcomes.PAIR_COLUMNS)
+    return pairs
 
 
-def write_outcome_statistics(con: duckdb.DuckDBPyConnection, rows: list[dict[str, object]]) -> None:
+def write_outcome_statistics(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame) -> None:
     """Replace marts.outcome_statistics in one transaction, typed as outcomes.STATISTICS_COLUMNS (even when empty)."""
-    frame = pd.DataFrame(rows, columns=[name for name, _ in outcomes.STATISTICS_COLUMNS])
     columns = ", ".join(f"{name} {sql_type}" for name, sql_type in outcomes.STATISTICS_COLUMNS)
     casts = ", ".join(f"CAST({name} AS {sql_type}) AS {name}" for name, sql_type in outcomes.STATISTICS_COLUMNS)
     con.register("outcome_statistics_rows", frame)
@@ -37,7 +38,7 @@ def write_outcome_statistics(con: duckdb.DuckDBPyConnection, rows: list[dict[str
         con.execute("BEGIN TRANSACTION")
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
         con.execute(f"CREATE OR REPLACE TABLE marts.outcome_statistics ({columns})")
-        if rows:
+        if len(frame):
             con.execute(f"INSERT INTO marts.outcome_statistics SELECT {casts} FROM outcome_statistics_rows")
         con.execute("COMMIT")
     except Exception:
@@ -65,16 +66,16 @@ def write_outcome_statistics(con: duckdb.DuckDBPyConnection, rows: list[dict[str
 def outcome_statistics(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
     with warehouse.reader() as con:
         pairs = read_outcome_pairs(con)
-    rows = outcomes.outcome_statistics(pairs)
+    statistics = outcomes.statistics_frame(pairs)
     with warehouse.writer() as con:
-        write_outcome_statistics(con, rows)
-    computed = sum(row["status"] == "computed" for row in rows)
-    context.log.info(f"outcome statistics: {len(rows)} rows ({computed} computed) from {len(pairs)} pairs")
+        write_outcome_statistics(con, statistics)
+    rows, computed = len(statistics), int((statistics["status"] == "computed").sum())
+    context.log.info(f"outcome statistics: {rows} rows ({computed} computed) from {len(pairs)} pairs")
     return dg.MaterializeResult(
         metadata={
-            "rows": len(rows),
+            "rows": rows,
             "computed": computed,
-            "too_few": len(rows) - computed,
+            "too_few": rows - computed,
             "outcome_pairs_read": len(pairs),
             "table": "marts.outcome_statistics",
         }

@@ -18,12 +18,13 @@ whose follow-up windows are still open, read low.
 from __future__ import annotations
 
 import math
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
 from orchestration.months import add_months, financial_year_label, financial_year_start, month_end
@@ -33,6 +34,21 @@ CONFIDENCE = 0.95
 ENGLAND_CODE = "ENG"  # as dbt's var england_org_code
 ORG_LEVELS = ("pcn", "icb", "england")
 PERIOD_TYPES = ("financial_year", "rolling_12m")
+ROLLING_CODE = 100_000  # period codes: a financial year's start year below this, a rolling window's end month above
+
+# marts.outcome_pairs columns read, in Pair's field order.
+PAIR_COLUMNS = (
+    "referral_key",
+    "pcn_code",
+    "icb_code",
+    "instrument",
+    "measure",
+    "baseline_date",
+    "baseline_score",
+    "follow_up_date",
+    "follow_up_score",
+    "change_category",
+)
 
 # marts.outcome_statistics, in order, with DuckDB types.
 STATISTICS_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -112,6 +128,9 @@ class PairedSummary:
     cohens_dz: float | None
 
 
+PAIRED_FIGURES = tuple(PairedSummary.__dataclass_fields__)
+
+
 def financial_year(day: date) -> Period:
     """The NHS financial year (1 April – 31 March) holding a day, labelled like '2025-26'."""
     start = financial_year_start(day)
@@ -181,97 +200,208 @@ def paired_summary(baseline: Sequence[float], follow_up: Sequence[float]) -> Pai
     )
 
 
-def _organisations(pair: Pair) -> Iterator[tuple[str, str]]:
-    if pair.pcn_code:
-        yield "pcn", pair.pcn_code
-    if pair.icb_code:
-        yield "icb", pair.icb_code
-    yield "england", ENGLAND_CODE
+def pairs_frame(pairs: Iterable[Pair]) -> pd.DataFrame:
+    """Pairs as a frame with PAIR_COLUMNS (the shape `statistics_frame` reads, as marts.outcome_pairs gives it)."""
+    return pd.DataFrame([tuple(vars(pair).values()) for pair in pairs], columns=list(PAIR_COLUMNS))
 
 
-def _periods_holding(day: date, window_ends: Sequence[date]) -> list[Period]:
-    """The financial year of a day and every rolling 12 months (ending in window_ends) that holds it."""
-    month = day.replace(day=1)
-    latest_end = add_months(month, 11)
-    return [financial_year(day), *(rolling_12m(last) for last in window_ends if month <= last <= latest_end)]
+def _check_pairs(frame: pd.DataFrame) -> None:
+    """Pair's own checks over a whole frame at once: the first inconsistent pair is named."""
+    missing = frame["follow_up_date"].isna() != frame["follow_up_score"].isna()
+    backwards = frame["follow_up_date"].notna() & (
+        pd.to_datetime(frame["follow_up_date"]) <= pd.to_datetime(frame["baseline_date"])
+    )
+    for bad in (missing, backwards):
+        if bad.any():
+            row = frame[bad].iloc[0]
+            follow_up = None if pd.isna(row["follow_up_date"]) else pd.Timestamp(row["follow_up_date"]).date()
+            Pair(  # raises the message Pair gives this row
+                row["referral_key"], row["pcn_code"], row["icb_code"], row["instrument"], row["measure"],
+                pd.Timestamp(row["baseline_date"]).date(), row["baseline_score"], follow_up,
+                None if pd.isna(row["follow_up_score"]) else row["follow_up_score"], row["change_category"],
+            )  # fmt: skip
 
 
-@dataclass
-class _Group:
-    baselines: int = 0
-    baselines_followed_up: int = 0
-    before: list[float] = field(default_factory=list)
-    after: list[float] = field(default_factory=list)
-    improved: int = 0
+def _month_index(days: pd.Series) -> np.ndarray:
+    """Months since January 1970 (NaT where a date is missing is left to the caller to mask out)."""
+    return pd.to_datetime(days).to_numpy().astype("datetime64[M]").astype(np.int64)
 
 
-def _data_months(pairs: Sequence[Pair]) -> list[date]:
-    """Every month from the first baseline to the last baseline or follow-up: the rolling windows' ends."""
-    days = [p.baseline_date for p in pairs] + [p.follow_up_date for p in pairs if p.follow_up_date is not None]
-    if not days:
-        return []
-    months = [min(days).replace(day=1)]
-    last = max(days).replace(day=1)
-    while months[-1] < last:
-        months.append(add_months(months[-1], 1))
-    return months
+def _period_codes(month_index: np.ndarray, last_window_end: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, period code) for every period holding each month: its financial year (code = the year it starts) and
+    every rolling 12 months ending in the month or up to 11 months later, up to the last data month (code =
+    ROLLING_CODE + the window's last month index)."""
+    year, month = month_index // 12 + 1970, month_index % 12 + 1
+    rows = np.arange(month_index.size)
+    offsets = np.tile(np.arange(12), month_index.size)
+    rolling_rows = np.repeat(rows, 12)
+    rolling_end = month_index[rolling_rows] + offsets
+    keep = rolling_end <= last_window_end
+    return (
+        np.concatenate([rows, rolling_rows[keep]]),
+        np.concatenate([np.where(month < 4, year - 1, year), ROLLING_CODE + rolling_end[keep]]),
+    )
+
+
+def _period(code: int) -> Period:
+    if code < ROLLING_CODE:
+        return financial_year(date(int(code), 4, 1))
+    months = int(code - ROLLING_CODE)
+    return rolling_12m(date(1970 + months // 12, months % 12 + 1, 1))
+
+
+def _spread(
+    rows: np.ndarray, month_index: np.ndarray, last_window_end: int, org_ids: Sequence[np.ndarray], periods: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(pair row, group) for each pair row and each of its organisations and periods; a group is an organisation
+    (its position in the org arrays) × a period (its position in `periods`, the sorted period codes)."""
+    period_rows, codes = _period_codes(month_index[rows], last_window_end)
+    pair_rows, period_position = rows[period_rows], np.searchsorted(periods, codes)
+    spread_rows, groups = [], []
+    for org_id in org_ids:
+        org = org_id[pair_rows]
+        present = org >= 0
+        spread_rows.append(pair_rows[present])
+        groups.append(org[present] * len(periods) + period_position[present])
+    return np.concatenate(spread_rows), np.concatenate(groups)
+
+
+def _block_statistics(before: np.ndarray, after: np.ndarray) -> dict[str, np.ndarray]:
+    """`paired_summary` for many groups of the same size at once (one group a row), NaN where undefined.
+
+    The same scipy functions over axis 1, so each row's figures are the ones paired_summary gives its group; the
+    Wilcoxon method is chosen per row as in `wilcoxon_p_value`.
+    """
+    change = after - before
+    sd_change = change.std(axis=1, ddof=1)
+    defined = sd_change > 0
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t_test = stats.ttest_rel(after, before, axis=1)
+        interval = t_test.confidence_interval(CONFIDENCE)
+        magnitude = np.sort(np.abs(change), axis=1)
+        tied_or_zero = (magnitude[:, 0] == 0) | (magnitude[:, 1:] == magnitude[:, :-1]).any(axis=1)
+        wilcoxon = np.full(change.shape[0], np.nan)
+        for rows, method in ((tied_or_zero, "asymptotic"), (~tied_or_zero, "auto")):
+            if rows.any():
+                wilcoxon[rows] = stats.wilcoxon(after[rows], before[rows], axis=1, method=method).pvalue
+        mean_change = change.mean(axis=1)
+        cohens_dz = mean_change / sd_change
+
+    def where_defined(values: np.ndarray) -> np.ndarray:
+        return np.where(defined & np.isfinite(values), values, np.nan)
+
+    return {
+        "mean_baseline": before.mean(axis=1),
+        "mean_follow_up": after.mean(axis=1),
+        "mean_change": mean_change,
+        "ci_lower": where_defined(np.asarray(interval.low)),
+        "ci_upper": where_defined(np.asarray(interval.high)),
+        "t_test_p_value": where_defined(np.asarray(t_test.pvalue)),
+        "wilcoxon_p_value": np.where(np.isfinite(wilcoxon), wilcoxon, np.nan),
+        "cohens_dz": where_defined(cohens_dz),
+    }
+
+
+def statistics_frame(pairs: pd.DataFrame, min_pairs: int = MIN_PAIRS) -> pd.DataFrame:
+    """marts.outcome_statistics (STATISTICS_COLUMNS, NaN where null) from a frame of pairs (PAIR_COLUMNS).
+
+    Set-based, measure by measure: each pair is spread over its organisations and periods as arrays, groups are
+    counted with bincount, and groups of the same size are stacked so scipy runs once per size, not once per group
+    (about 100,000 groups at national scale).
+    """
+    _check_pairs(pairs)
+    if pairs.empty:
+        return pd.DataFrame({name: pd.Series(dtype=object) for name, _ in STATISTICS_COLUMNS})
+    has_follow_up = pairs["follow_up_date"].notna().to_numpy()
+    baseline_month = _month_index(pairs["baseline_date"])
+    follow_up_month = np.where(has_follow_up, _month_index(pairs["follow_up_date"]), baseline_month)
+    last_window_end = int(follow_up_month.max())  # every follow-up is after its baseline
+    data_months = np.unique(np.concatenate([baseline_month, follow_up_month[has_follow_up]]))
+    periods = np.unique(_period_codes(data_months, last_window_end)[1])
+    pcn_id, pcn_codes = pd.factorize(pairs["pcn_code"])
+    icb_id, icb_codes = pd.factorize(pairs["icb_code"])
+    england_id = len(pcn_codes) + len(icb_codes)
+    org_ids = (pcn_id, np.where(icb_id >= 0, icb_id + len(pcn_codes), -1), np.full(len(pairs), england_id))
+    org_levels = np.array(["pcn"] * len(pcn_codes) + ["icb"] * len(icb_codes) + ["england"], dtype=object)
+    org_codes = np.array([*pcn_codes, *icb_codes, ENGLAND_CODE], dtype=object)
+    group_count = len(org_codes) * len(periods)
+    before_scores = pairs["baseline_score"].to_numpy(dtype=float)
+    after_scores = pairs["follow_up_score"].to_numpy(dtype=float, na_value=np.nan)
+    improved_pairs = (pairs["change_category"] == "improved").to_numpy()
+    measure_id, measures = pd.factorize(pd.MultiIndex.from_frame(pairs[["instrument", "measure"]]))
+
+    frames = []
+    for position, (instrument, measure) in enumerate(measures):
+        measure_rows = np.flatnonzero(measure_id == position)
+        baseline_rows, baseline_groups = _spread(measure_rows, baseline_month, last_window_end, org_ids, periods)
+        baselines = np.bincount(baseline_groups, minlength=group_count)
+        followed_up = np.bincount(baseline_groups, weights=has_follow_up[baseline_rows], minlength=group_count)
+        follow_up_rows = measure_rows[has_follow_up[measure_rows]]
+        pair_rows, pair_groups = _spread(follow_up_rows, follow_up_month, last_window_end, org_ids, periods)
+        sizes = np.bincount(pair_groups, minlength=group_count)
+        improved = np.bincount(pair_groups, weights=improved_pairs[pair_rows], minlength=group_count)
+        figures = {name: np.full(group_count, np.nan) for name in PAIRED_FIGURES}
+        enough = sizes[pair_groups] >= min_pairs
+        pair_rows, pair_groups = pair_rows[enough], pair_groups[enough]
+        order = np.lexsort((pair_groups, sizes[pair_groups]))  # by group size, then group: each group contiguous
+        block_sizes, block_starts, block_rows = np.unique(
+            sizes[pair_groups][order], return_index=True, return_counts=True
+        )
+        for size, block_start, rows_in_block in zip(block_sizes, block_starts, block_rows, strict=True):
+            block = order[block_start : block_start + rows_in_block].reshape(-1, size)
+            groups = pair_groups[block[:, 0]]
+            block_figures = _block_statistics(before_scores[pair_rows[block]], after_scores[pair_rows[block]])
+            for name, values in block_figures.items():
+                figures[name][groups] = values
+        present = np.flatnonzero((baselines > 0) | (sizes > 0))
+        computed = sizes[present] >= min_pairs
+        frame = pd.DataFrame(
+            {
+                "org": present // len(periods),
+                "period": present % len(periods),
+                "instrument": instrument,
+                "measure": measure,
+                "baselines": baselines[present],
+                "pairs": sizes[present],
+                "follow_up_completion_rate": np.divide(
+                    followed_up[present],
+                    baselines[present],
+                    out=np.full(present.size, np.nan),
+                    where=baselines[present] > 0,
+                ),
+                **{name: values[present] for name, values in figures.items()},
+                "share_improved": np.where(computed, improved[present] / np.maximum(sizes[present], 1), np.nan),
+                "status": np.where(computed, "computed", "too_few"),
+            }
+        )
+        frames.append(frame)
+    statistics = pd.concat(frames, ignore_index=True)
+    period_rows = [_period(int(code)) for code in periods]
+    statistics.insert(0, "org_level", org_levels[statistics["org"]])
+    statistics.insert(1, "org_code", org_codes[statistics["org"]])
+    for name, attribute in (
+        ("period_type", "period_type"),
+        ("period_start", "start"),
+        ("period_end", "end"),
+        ("period_label", "label"),
+    ):
+        statistics[name] = np.array([getattr(period, attribute) for period in period_rows], dtype=object)[
+            statistics["period"]
+        ]
+    statistics["level_order"] = statistics["org_level"].map({level: i for i, level in enumerate(ORG_LEVELS)})
+    statistics = statistics.sort_values(
+        ["level_order", "org_code", "period_type", "period_start", "instrument", "measure"], ignore_index=True
+    )
+    return statistics[[name for name, _ in STATISTICS_COLUMNS]]
 
 
 def outcome_statistics(pairs: Iterable[Pair], min_pairs: int = MIN_PAIRS) -> list[dict[str, object]]:
-    """Rows of marts.outcome_statistics (STATISTICS_COLUMNS), sorted by org, period and measure."""
-    pairs = list(pairs)
-    window_ends = _data_months(pairs)
-    groups: dict[tuple[str, str, Period, str, str], _Group] = defaultdict(_Group)
-    for pair in pairs:
-        baseline_periods = _periods_holding(pair.baseline_date, window_ends)
-        follow_up_periods = _periods_holding(pair.follow_up_date, window_ends) if pair.follow_up_date else []
-        for org_level, org_code in _organisations(pair):
-            for period in baseline_periods:
-                group = groups[(org_level, org_code, period, pair.instrument, pair.measure)]
-                group.baselines += 1
-                group.baselines_followed_up += pair.follow_up_date is not None
-            for period in follow_up_periods:
-                group = groups[(org_level, org_code, period, pair.instrument, pair.measure)]
-                group.before.append(pair.baseline_score)
-                group.after.append(pair.follow_up_score)  # type: ignore[arg-type]  # set with follow_up_date
-                group.improved += pair.change_category == "improved"
-    level_order = {level: i for i, level in enumerate(ORG_LEVELS)}
-    rows: list[dict[str, object]] = []
-    for key in sorted(groups, key=lambda k: (level_order[k[0]], k[1], k[2], k[3], k[4])):
-        org_level, org_code, period, instrument, measure = key
-        group = groups[key]
-        n = len(group.before)
-        row: dict[str, object] = {
-            "org_level": org_level,
-            "org_code": org_code,
-            "period_type": period.period_type,
-            "period_start": period.start,
-            "period_end": period.end,
-            "period_label": period.label,
-            "instrument": instrument,
-            "measure": measure,
-            "baselines": group.baselines,
-            "pairs": n,
-            "follow_up_completion_rate": group.baselines_followed_up / group.baselines if group.baselines else None,
-        }
-        if n >= min_pairs:
-            summary = paired_summary(group.before, group.after)
-            row.update(
-                mean_baseline=summary.mean_baseline,
-                mean_follow_up=summary.mean_follow_up,
-                mean_change=summary.mean_change,
-                ci_lower=summary.ci_lower,
-                ci_upper=summary.ci_upper,
-                t_test_p_value=summary.t_test_p_value,
-                wilcoxon_p_value=summary.wilcoxon_p_value,
-                cohens_dz=summary.cohens_dz,
-                share_improved=group.improved / n,
-                status="computed",
-            )
-        else:
-            row.update(
-                {name: None for name, _ in STATISTICS_COLUMNS if name not in row and name != "status"},
-                status="too_few",
-            )
-        rows.append({name: row[name] for name, _ in STATISTICS_COLUMNS})
-    return rows
+    """Rows of marts.outcome_statistics (STATISTICS_COLUMNS) as dicts, None where null, sorted by org, period and
+    measure."""
+    frame = statistics_frame(pairs_frame(pairs), min_pairs)
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    for record in records:
+        for name in ("baselines", "pairs"):
+            record[name] = int(record[name])
+    return records
