@@ -1,7 +1,8 @@
 """Paired outcome statistics per organisation and period, from marts.outcome_pairs.
 
-Pure functions (no warehouse): `outcome_statistics(pairs)` turns baseline/follow-up pairs into the
-rows of marts.outcome_statistics. Per PCN, ICB and England, per financial year and per rolling 12
+Pure functions (no warehouse): `statistics_frame(pairs)` turns a frame of baseline/follow-up pairs
+(as the asset reads marts.outcome_pairs) into marts.outcome_statistics; `outcome_statistics` does the
+same for Pair objects and returns rows as dicts. Per PCN, ICB and England, per financial year and per rolling 12
 months, and per measure: baselines, pairs, follow-up completion, mean baseline and follow-up, mean
 change with its 95% confidence interval (t distribution), paired t-test and Wilcoxon signed-rank
 p-values, Cohen's d_z and the share improved. The statistics are scipy's (`ttest_rel`,
