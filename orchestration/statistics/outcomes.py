@@ -320,8 +320,9 @@ def statistics_frame(pairs: pd.DataFrame, min_pairs: int = MIN_PAIRS) -> pd.Data
     last_window_end = int(follow_up_month.max())  # every follow-up is after its baseline
     data_months = np.unique(np.concatenate([baseline_month, follow_up_month[has_follow_up]]))
     periods = np.unique(_period_codes(data_months, last_window_end)[1])
-    pcn_id, pcn_codes = pd.factorize(pairs["pcn_code"])
-    icb_id, icb_codes = pd.factorize(pairs["icb_code"])
+    # an empty code is no organisation, as a null one is (Pair-based callers may pass either)
+    pcn_id, pcn_codes = pd.factorize(pairs["pcn_code"].replace("", None))
+    icb_id, icb_codes = pd.factorize(pairs["icb_code"].replace("", None))
     england_id = len(pcn_codes) + len(icb_codes)
     org_ids = (pcn_id, np.where(icb_id >= 0, icb_id + len(pcn_codes), -1), np.full(len(pairs), england_id))
     org_levels = np.array(["pcn"] * len(pcn_codes) + ["icb"] * len(icb_codes) + ["england"], dtype=object)
