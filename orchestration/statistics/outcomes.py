@@ -148,70 +148,15 @@ def _finite(value: float) -> float | None:
     return float(value) if value is not None and math.isfinite(value) else None
 
 
-def wilcoxon_p_value(after: np.ndarray, before: np.ndarray) -> float | None:
-    """Wilcoxon signed-rank p-value (zero changes dropped), None when every change is zero.
-
-    scipy's default method, except where it would run a permutation test: 10 to 13 pairs with tied or zero
-    changes (usual for integer scores) make `method="auto"` enumerate all 2^n sign patterns, a tenth of a
-    second per group and most of an hour for the 100,000+ groups of a national run. Those take the normal
-    approximation with tie correction that scipy uses above 13 pairs with ties (as R's wilcox.test does
-    whenever there are ties). Without ties scipy's exact distribution is used, as before.
-    """
-    change = after - before
-    nonzero = change[change != 0]
-    if nonzero.size == 0:
-        return None
-    tied_or_zero = nonzero.size < change.size or np.unique(np.abs(nonzero)).size < nonzero.size
-    return _finite(stats.wilcoxon(after, before, method="asymptotic" if tied_or_zero else "auto").pvalue)
-
-
-def paired_summary(baseline: Sequence[float], follow_up: Sequence[float]) -> PairedSummary:
-    """Mean change with its t-distribution CI, paired t-test, Wilcoxon signed-rank and d_z (scipy).
-
-    Why d_z: for paired data the standardised effect is the mean change over the SD of the changes.
-    Undefined statistics (all changes equal, so SD 0; all changes zero for Wilcoxon) are None.
-    """
-    if len(baseline) != len(follow_up):
-        raise ValueError(f"paired_summary: {len(baseline)} baseline scores but {len(follow_up)} follow-up scores")
-    if len(baseline) < 2:
-        raise ValueError(f"paired_summary: needs at least 2 pairs, got {len(baseline)}")
-    before = np.asarray(baseline, dtype=float)
-    after = np.asarray(follow_up, dtype=float)
-    change = after - before
-    mean_change = float(change.mean())
-    sd_change = float(change.std(ddof=1))
-    if sd_change > 0:
-        t_test = stats.ttest_rel(after, before)
-        interval = t_test.confidence_interval(CONFIDENCE)
-        ci_lower, ci_upper = _finite(interval.low), _finite(interval.high)
-        t_p = _finite(t_test.pvalue)
-        cohens_dz: float | None = mean_change / sd_change
-    else:
-        ci_lower = ci_upper = t_p = cohens_dz = None
-    wilcoxon_p = wilcoxon_p_value(after, before)
-    return PairedSummary(
-        mean_baseline=float(before.mean()),
-        mean_follow_up=float(after.mean()),
-        mean_change=mean_change,
-        ci_lower=ci_lower,
-        ci_upper=ci_upper,
-        t_test_p_value=t_p,
-        wilcoxon_p_value=wilcoxon_p,
-        cohens_dz=cohens_dz,
-    )
-
-
 def pairs_frame(pairs: Iterable[Pair]) -> pd.DataFrame:
     """Pairs as a frame with PAIR_COLUMNS (the shape `statistics_frame` reads, as marts.outcome_pairs gives it)."""
     return pd.DataFrame([tuple(vars(pair).values()) for pair in pairs], columns=list(PAIR_COLUMNS))
 
 
-def _check_pairs(frame: pd.DataFrame) -> None:
-    """Pair's own checks over a whole frame at once: the first inconsistent pair is named."""
-    missing = frame["follow_up_date"].isna() != frame["follow_up_score"].isna()
-    backwards = frame["follow_up_date"].notna() & (
-        pd.to_datetime(frame["follow_up_date"]) <= pd.to_datetime(frame["baseline_date"])
-    )
+def _check_pairs(frame: pd.DataFrame, baseline_day: pd.Series, follow_up_day: pd.Series) -> None:
+    """Pair's own checks over a whole frame at once (dates as datetimes): the first inconsistent pair is named."""
+    missing = follow_up_day.isna() != frame["follow_up_score"].isna()
+    backwards = follow_up_day.notna() & (follow_up_day <= baseline_day)
     for bad in (missing, backwards):
         if bad.any():
             row = frame[bad].iloc[0]
@@ -224,8 +169,8 @@ def _check_pairs(frame: pd.DataFrame) -> None:
 
 
 def _month_index(days: pd.Series) -> np.ndarray:
-    """Months since January 1970 (NaT where a date is missing is left to the caller to mask out)."""
-    return pd.to_datetime(days).to_numpy().astype("datetime64[M]").astype(np.int64)
+    """Months since January 1970 of datetimes (NaT gives a meaningless number the caller masks out)."""
+    return days.to_numpy().astype("datetime64[M]").astype(np.int64)
 
 
 def _period_codes(month_index: np.ndarray, last_window_end: int) -> tuple[np.ndarray, np.ndarray]:
@@ -268,10 +213,14 @@ def _spread(
 
 
 def _block_statistics(before: np.ndarray, after: np.ndarray) -> dict[str, np.ndarray]:
-    """`paired_summary` for many groups of the same size at once (one group a row), NaN where undefined.
+    """The paired statistics of many groups of the same size at once (one group a row), NaN where undefined:
+    scipy's `ttest_rel` (with its CI) and `wilcoxon` over axis 1, so each row gets what scipy gives its group.
 
-    The same scipy functions over axis 1, so each row's figures are the ones paired_summary gives its group; the
-    Wilcoxon method is chosen per row as in `wilcoxon_p_value`.
+    Wilcoxon (zero changes dropped; NaN when every change is zero) takes scipy's default method, except where it
+    would run a permutation test: 10 to 13 pairs with tied or zero changes (usual for integer scores) make
+    `method="auto"` enumerate all 2^n sign patterns, most of an hour for the 100,000+ groups of a national run.
+    Rows with ties or zeros take the normal approximation with tie correction that scipy uses above 13 pairs with
+    ties (as R's wilcox.test does whenever there are ties); without ties scipy's exact distribution is used.
     """
     change = after - before
     sd_change = change.std(axis=1, ddof=1)
@@ -304,6 +253,20 @@ def _block_statistics(before: np.ndarray, after: np.ndarray) -> dict[str, np.nda
     }
 
 
+def paired_summary(baseline: Sequence[float], follow_up: Sequence[float]) -> PairedSummary:
+    """Mean change with its t-distribution CI, paired t-test, Wilcoxon signed-rank and d_z for one group.
+
+    Why d_z: for paired data the standardised effect is the mean change over the SD of the changes.
+    Undefined statistics (all changes equal, so SD 0; all changes zero for Wilcoxon) are None.
+    """
+    if len(baseline) != len(follow_up):
+        raise ValueError(f"paired_summary: {len(baseline)} baseline scores but {len(follow_up)} follow-up scores")
+    if len(baseline) < 2:
+        raise ValueError(f"paired_summary: needs at least 2 pairs, got {len(baseline)}")
+    figures = _block_statistics(np.asarray([baseline], dtype=float), np.asarray([follow_up], dtype=float))
+    return PairedSummary(**{name: _finite(values[0]) for name, values in figures.items()})
+
+
 def statistics_frame(pairs: pd.DataFrame, min_pairs: int = MIN_PAIRS) -> pd.DataFrame:
     """marts.outcome_statistics (STATISTICS_COLUMNS, NaN where null) from a frame of pairs (PAIR_COLUMNS).
 
@@ -311,12 +274,13 @@ def statistics_frame(pairs: pd.DataFrame, min_pairs: int = MIN_PAIRS) -> pd.Data
     counted with bincount, and groups of the same size are stacked so scipy runs once per size, not once per group
     (about 100,000 groups at national scale).
     """
-    _check_pairs(pairs)
+    baseline_day, follow_up_day = pd.to_datetime(pairs["baseline_date"]), pd.to_datetime(pairs["follow_up_date"])
+    _check_pairs(pairs, baseline_day, follow_up_day)
     if pairs.empty:
         return pd.DataFrame({name: pd.Series(dtype=object) for name, _ in STATISTICS_COLUMNS})
-    has_follow_up = pairs["follow_up_date"].notna().to_numpy()
-    baseline_month = _month_index(pairs["baseline_date"])
-    follow_up_month = np.where(has_follow_up, _month_index(pairs["follow_up_date"]), baseline_month)
+    has_follow_up = follow_up_day.notna().to_numpy()
+    baseline_month = _month_index(baseline_day)
+    follow_up_month = np.where(has_follow_up, _month_index(follow_up_day), baseline_month)
     last_window_end = int(follow_up_month.max())  # every follow-up is after its baseline
     data_months = np.unique(np.concatenate([baseline_month, follow_up_month[has_follow_up]]))
     periods = np.unique(_period_codes(data_months, last_window_end)[1])
@@ -402,8 +366,4 @@ def outcome_statistics(pairs: Iterable[Pair], min_pairs: int = MIN_PAIRS) -> lis
     """Rows of marts.outcome_statistics (STATISTICS_COLUMNS) as dicts, None where null, sorted by org, period and
     measure."""
     frame = statistics_frame(pairs_frame(pairs), min_pairs)
-    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    for record in records:
-        for name in ("baselines", "pairs"):
-            record[name] = int(record[name])
-    return records
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
