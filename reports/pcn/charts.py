@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from matplotlib import rc_context
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_svg import FigureCanvasSVG
 from matplotlib.figure import Figure as MplFigure
 
@@ -85,6 +86,32 @@ def _number(value: float, places: int) -> str:
     return f"{value:,.{places}f}"
 
 
+def _labelled_bars(
+    axes: Axes,
+    positions: Sequence[float],
+    values: Sequence[float | None],
+    colours: Sequence[str],
+    *,
+    height: float,
+    fontsize: float,
+    gap: float,
+    places: int,
+    suffix: str,
+    label: str | None = None,
+) -> None:
+    """Horizontal bars in one barh call (a call per bar was about a tenth of the reports' rendering time), each
+    value written `gap` past its bar's end; a suppressed value (None) gets no bar, only `*` at zero."""
+    drawn = [(p, v, c) for p, v, c in zip(positions, values, colours, strict=True) if v is not None]
+    if drawn:
+        bar_positions, bar_values, bar_colours = zip(*drawn, strict=True)
+        axes.barh(bar_positions, bar_values, height=height, color=bar_colours, label=label)
+    for position, value in zip(positions, values, strict=True):
+        if value is None:
+            axes.text(0, position, " *", va="center", ha="left", color=GREY, fontsize=fontsize)
+        else:
+            axes.text(value + gap, position, _number(value, places) + suffix, va="center", fontsize=fontsize)
+
+
 def horizontal_bars(
     labels: Sequence[str],
     values: Sequence[float | None],
@@ -103,19 +130,10 @@ def horizontal_bars(
         positions = list(range(len(labels)))[::-1]
         shown = [v for v in values if v is not None]
         top = max([*shown, reference[1] if reference else 0, 0]) or 1
-        drawn = [
-            (position, value, YELLOW if highlight and highlight[index] else BLUE)
-            for index, (position, value) in enumerate(zip(positions, values, strict=True))
-            if value is not None
-        ]
-        if drawn:
-            bar_positions, bar_values, colours = zip(*drawn, strict=True)
-            axes.barh(bar_positions, bar_values, color=colours, height=0.65)
-        for position, value in zip(positions, values, strict=True):
-            if value is None:
-                axes.text(0, position, " *", va="center", ha="left", color=GREY)
-            else:
-                axes.text(value + top * 0.01, position, _number(value, places) + suffix, va="center", fontsize=9)
+        colours = [YELLOW if highlight and highlight[index] else BLUE for index in range(len(values))]
+        _labelled_bars(
+            axes, positions, values, colours, height=0.65, fontsize=9, gap=top * 0.01, places=places, suffix=suffix
+        )
         if reference is not None:
             axes.axvline(reference[1], color=DARK_BLUE, linestyle="--", linewidth=1.2)
             axes.text(
@@ -180,21 +198,19 @@ def paired_bars(
         shown = [v for v in [*first[1], *second[1]] if v is not None]
         top = max(shown, default=1) or 1
         for offset, (name, values), colour in ((0.2, first, BLUE), (-0.2, second, GREY)):
-            drawn = [
-                (position + offset, value)
-                for position, value in zip(positions, values, strict=True)
-                if value is not None
-            ]
-            if drawn:
-                bar_positions, bar_values = zip(*drawn, strict=True)
-                axes.barh(bar_positions, bar_values, height=0.38, color=colour, label=name)
-            for position, value in zip(positions, values, strict=True):
-                if value is None:
-                    axes.text(0, position + offset, " *", va="center", ha="left", color=GREY, fontsize=8)
-                else:
-                    axes.text(
-                        value + top * 0.01, position + offset, _number(value, places) + suffix, va="center", fontsize=8
-                    )
+            shifted = [position + offset for position in positions]
+            _labelled_bars(
+                axes,
+                shifted,
+                values,
+                [colour] * len(values),
+                height=0.38,
+                fontsize=8,
+                gap=top * 0.01,
+                places=places,
+                suffix=suffix,
+                label=name,
+            )
         axes.legend(frameon=False, loc="lower right", fontsize=9)
         tick_labels = [_short(label) for label in labels]
         axes.set_yticks(positions, tick_labels)
