@@ -32,10 +32,13 @@ def _is_lock_error(error: Exception) -> bool:
     return "lock" in text and ("could not set" in text or "conflicting" in text or "held" in text)
 
 
+DEFAULT_DUCKDB_MEMORY_LIMIT = "4GB"  # the same default as dbt_project/profiles.yml
+
+
 def duckdb_memory_limit() -> str:
     """DuckDB's memory cap for every warehouse connection (dbt's too, in profiles.yml): $SPRX_DUCKDB_MEMORY_LIMIT,
-    default DuckDB's own 80% of the machine; below it DuckDB spills to disk next to the warehouse."""
-    return os.environ.get("SPRX_DUCKDB_MEMORY_LIMIT", "80%")
+    default 4GB, which the national-scale build fits in; above it DuckDB spills to disk next to the warehouse."""
+    return os.environ.get("SPRX_DUCKDB_MEMORY_LIMIT", DEFAULT_DUCKDB_MEMORY_LIMIT)
 
 
 def connect_with_retry(

@@ -2,6 +2,12 @@
 -- (month, financial year, rolling 12 months). Each event counts at its practice and at the PCN and
 -- ICB that practice belonged to in the event's month; flows count in every period containing the
 -- month, the caseload at a period's start and end only in its first and last month.
+--
+-- The events (tens of millions of rows at national scale, each with a 64-character pseudonym) are
+-- read per practice and month first and never multiplied by the four organisation levels or by the up
+-- to 14 periods a month lies in: sums and caseloads are added up per practice and month; waits are
+-- kept as how many referrals waited each number of days; distinct people as one numbered row per
+-- person, organisation and month, counted by the month the person was last counted before.
 with events as (
     select * from {{ ref('int_referral_events') }}
 ),
@@ -18,48 +24,13 @@ org_levels as (
     {{ referral_org_levels() }}
 ),
 
-event_orgs as (
+practice_month_sums as (
+    -- one pass over the events: what each practice's month adds to every measure that is a count or a sum
     select
-        org_levels.org_type,
-        {{ referral_org_code(
-            'org_levels.org_type', 'events.practice_code', 'practice_months.pcn_code', 'practice_months.icb_code'
-        ) }} as org_code,
-        events.event_type,
-        events.event_month,
-        events.person_id,
-        events.link_worker_key,
-        events.is_referred_by_general_practice,
-        events.is_declined,
-        events.days_to_first_contact,
-        events.discharge_reason,
-        events.contacts_offered,
-        events.contacts_attended
-    from events
-    left join practice_months
-        on
-            events.practice_code = practice_months.practice_code
-            and events.event_month = practice_months.month_start
-    cross join org_levels
-),
-
--- The events are kept apart by what a period needs of them, so that no row is multiplied by more
--- periods than it counts in (at national scale every month has millions of open referrals, and each
--- month lies in up to 14 periods): sums are added up per organisation and month before they meet
--- the periods; distinct people and waits need their rows; the caseload meets only the periods it
--- opens or closes.
-flow_events as (
-    select *
-    from event_orgs
-    where
-        org_code is not null
-        and event_type not in ('open_at_month_start', 'open_at_month_end')
-),
-
-flow_sums_by_month as (
-    select
-        org_type,
-        org_code,
+        practice_code,
         event_month,
+        sum(case when event_type not in ('open_at_month_start', 'open_at_month_end') then 1 else 0 end)
+            as flow_events,
         sum(case when event_type = 'referral_received' then 1 else 0 end) as referrals_received,
         sum(
             case when event_type = 'referral_received' and is_referred_by_general_practice then 1 else 0 end
@@ -83,58 +54,175 @@ flow_sums_by_month as (
         sum(case when event_type = 'discharge' and discharge_reason = 'transferred' then 1 else 0 end)
             as discharges_transferred,
         sum(case when event_type = 'discharge' and discharge_reason = 'other' then 1 else 0 end)
-            as discharges_other
-    from flow_events
-    group by org_type, org_code, event_month
+            as discharges_other,
+        sum(case when event_type = 'open_at_month_start' then 1 else 0 end) as caseload_at_start,
+        sum(case when event_type = 'open_at_month_end' then 1 else 0 end) as active_caseload
+    from events
+    group by practice_code, event_month
 ),
 
-flow_sums as (
+practice_month_orgs as (
+    -- the organisations a practice's month counts towards: the practice, the PCN and ICB it belonged to
+    -- that month (none when it had none), and England
+    select
+        practice_month_sums.practice_code,
+        practice_month_sums.event_month,
+        org_levels.org_type,
+        {{ referral_org_code(
+            'org_levels.org_type', 'practice_month_sums.practice_code', 'practice_months.pcn_code', 'practice_months.icb_code'
+        ) }} as org_code
+    from practice_month_sums
+    left join practice_months
+        on
+            practice_month_sums.practice_code = practice_months.practice_code
+            and practice_month_sums.event_month = practice_months.month_start
+    cross join org_levels
+),
+
+sums_by_org_month as (
+    select
+        practice_month_orgs.org_type,
+        practice_month_orgs.org_code,
+        practice_month_orgs.event_month,
+        sum(practice_month_sums.flow_events) as flow_events,
+        sum(practice_month_sums.referrals_received) as referrals_received,
+        sum(practice_month_sums.referrals_from_general_practice) as referrals_from_general_practice,
+        sum(practice_month_sums.referrals_declined) as referrals_declined,
+        sum(practice_month_sums.referrals_seen) as referrals_seen,
+        sum(practice_month_sums.contacts_offered) as contacts_offered,
+        sum(practice_month_sums.contacts_attended) as contacts_attended,
+        sum(practice_month_sums.care_plans_agreed) as care_plans_agreed,
+        sum(practice_month_sums.discharges) as discharges,
+        sum(practice_month_sums.discharges_completed) as discharges_completed,
+        sum(practice_month_sums.discharges_declined) as discharges_declined,
+        sum(practice_month_sums.discharges_disengaged) as discharges_disengaged,
+        sum(practice_month_sums.discharges_moved_away) as discharges_moved_away,
+        sum(practice_month_sums.discharges_deceased) as discharges_deceased,
+        sum(practice_month_sums.discharges_transferred) as discharges_transferred,
+        sum(practice_month_sums.discharges_other) as discharges_other,
+        sum(practice_month_sums.caseload_at_start) as caseload_at_start,
+        sum(practice_month_sums.active_caseload) as active_caseload
+    from practice_month_sums
+    inner join practice_month_orgs
+        on
+            practice_month_sums.practice_code = practice_month_orgs.practice_code
+            and practice_month_sums.event_month = practice_month_orgs.event_month
+    where practice_month_orgs.org_code is not null
+    group by practice_month_orgs.org_type, practice_month_orgs.org_code, practice_month_orgs.event_month
+),
+
+sums as (
+    -- flows add up over the period's months, the caseload is its first month's opening and its last
+    -- month's closing one; an organisation has a row when it had a flow in the period or a caseload there
     select
         periods.period_type,
         periods.period_start,
-        flow_sums_by_month.org_type,
-        flow_sums_by_month.org_code,
-        sum(flow_sums_by_month.referrals_received) as referrals_received,
-        sum(flow_sums_by_month.referrals_from_general_practice) as referrals_from_general_practice,
-        sum(flow_sums_by_month.referrals_declined) as referrals_declined,
-        sum(flow_sums_by_month.referrals_seen) as referrals_seen,
-        sum(flow_sums_by_month.contacts_offered) as contacts_offered,
-        sum(flow_sums_by_month.contacts_attended) as contacts_attended,
-        sum(flow_sums_by_month.care_plans_agreed) as care_plans_agreed,
-        sum(flow_sums_by_month.discharges) as discharges,
-        sum(flow_sums_by_month.discharges_completed) as discharges_completed,
-        sum(flow_sums_by_month.discharges_declined) as discharges_declined,
-        sum(flow_sums_by_month.discharges_disengaged) as discharges_disengaged,
-        sum(flow_sums_by_month.discharges_moved_away) as discharges_moved_away,
-        sum(flow_sums_by_month.discharges_deceased) as discharges_deceased,
-        sum(flow_sums_by_month.discharges_transferred) as discharges_transferred,
-        sum(flow_sums_by_month.discharges_other) as discharges_other
-    from flow_sums_by_month
+        sums_by_org_month.org_type,
+        sums_by_org_month.org_code,
+        sum(sums_by_org_month.referrals_received) as referrals_received,
+        sum(sums_by_org_month.referrals_from_general_practice) as referrals_from_general_practice,
+        sum(sums_by_org_month.referrals_declined) as referrals_declined,
+        sum(sums_by_org_month.referrals_seen) as referrals_seen,
+        sum(sums_by_org_month.contacts_offered) as contacts_offered,
+        sum(sums_by_org_month.contacts_attended) as contacts_attended,
+        sum(sums_by_org_month.care_plans_agreed) as care_plans_agreed,
+        sum(sums_by_org_month.discharges) as discharges,
+        sum(sums_by_org_month.discharges_completed) as discharges_completed,
+        sum(sums_by_org_month.discharges_declined) as discharges_declined,
+        sum(sums_by_org_month.discharges_disengaged) as discharges_disengaged,
+        sum(sums_by_org_month.discharges_moved_away) as discharges_moved_away,
+        sum(sums_by_org_month.discharges_deceased) as discharges_deceased,
+        sum(sums_by_org_month.discharges_transferred) as discharges_transferred,
+        sum(sums_by_org_month.discharges_other) as discharges_other,
+        sum(case when periods.is_first_month then sums_by_org_month.caseload_at_start else 0 end)
+            as caseload_at_start,
+        sum(case when periods.is_last_month then sums_by_org_month.active_caseload else 0 end) as active_caseload
+    from sums_by_org_month
     inner join periods
-        on flow_sums_by_month.event_month = periods.month_start
-    group by periods.period_type, periods.period_start, flow_sums_by_month.org_type, flow_sums_by_month.org_code
+        on sums_by_org_month.event_month = periods.month_start
+    group by periods.period_type, periods.period_start, sums_by_org_month.org_type, sums_by_org_month.org_code
+    having
+        sum(sums_by_org_month.flow_events) > 0
+        or sum(case when periods.is_first_month then sums_by_org_month.caseload_at_start else 0 end) > 0
+        or sum(case when periods.is_last_month then sums_by_org_month.active_caseload else 0 end) > 0
 ),
 
-people_by_month as (
-    -- each person once per organisation, month and kind of flow they were counted for
+link_workers_by_practice_month as (
     select distinct
-        org_type,
-        org_code,
+        practice_code,
         event_month,
+        link_worker_key
+    from events
+    where event_type = 'open_at_month_end' and link_worker_key is not null
+),
+
+link_workers as (
+    -- distinct link workers with a referral open at the end of the period's last month
+    select
+        periods.period_type,
+        periods.period_start,
+        practice_month_orgs.org_type,
+        practice_month_orgs.org_code,
+        count(distinct link_workers_by_practice_month.link_worker_key) as link_workers_with_caseload
+    from link_workers_by_practice_month
+    inner join practice_month_orgs
+        on
+            link_workers_by_practice_month.practice_code = practice_month_orgs.practice_code
+            and link_workers_by_practice_month.event_month = practice_month_orgs.event_month
+    inner join periods
+        on
+            link_workers_by_practice_month.event_month = periods.month_start
+            and periods.is_last_month
+    where practice_month_orgs.org_code is not null
+    group by periods.period_type, periods.period_start, practice_month_orgs.org_type, practice_month_orgs.org_code
+),
+
+person_numbers as (
+    -- a number for each person, so that the rows per person and organisation below carry a number
+    -- rather than the 64-character pseudonym
+    select
         person_id,
-        case event_type
+        row_number() over (order by person_id) as person_number
+    from (
+        select distinct person_id
+        from events
+        where person_id is not null
+    ) as people_with_events
+),
+
+people_by_practice_month as (
+    -- each person once per practice, month and kind of flow they were counted for
+    select distinct
+        events.practice_code,
+        events.event_month,
+        person_numbers.person_number,
+        case events.event_type
             when 'referral_received' then 'referred'
             when 'signposted' then 'signposted'
             when 'first_contact' then 'seen'
             when 'contacts' then 'attending'
         end as people_measure
-    from flow_events
+    from events
+    inner join person_numbers
+        on events.person_id = person_numbers.person_id
     where
-        person_id is not null
-        and (
-            event_type in ('referral_received', 'signposted', 'first_contact')
-            or (event_type = 'contacts' and contacts_attended > 0)
-        )
+        events.event_type in ('referral_received', 'signposted', 'first_contact')
+        or (events.event_type = 'contacts' and events.contacts_attended > 0)
+),
+
+people_by_org_month as (
+    select distinct
+        practice_month_orgs.org_type,
+        practice_month_orgs.org_code,
+        practice_month_orgs.event_month,
+        people_by_practice_month.person_number,
+        people_by_practice_month.people_measure
+    from people_by_practice_month
+    inner join practice_month_orgs
+        on
+            people_by_practice_month.practice_code = practice_month_orgs.practice_code
+            and people_by_practice_month.event_month = practice_month_orgs.event_month
+    where practice_month_orgs.org_code is not null
 ),
 
 people_appearances as (
@@ -143,168 +231,178 @@ people_appearances as (
         org_type,
         org_code,
         event_month,
-        person_id,
         people_measure,
         lag(event_month) over (
-            partition by org_type, org_code, people_measure, person_id
+            partition by org_type, org_code, people_measure, person_number
             order by event_month
         ) as previous_month
-    from people_by_month
+    from people_by_org_month
+),
+
+people_appearance_counts as (
+    -- the people themselves are no longer needed: how many appeared in a month after last appearing in
+    -- another (or never) is all a period asks
+    select
+        org_type,
+        org_code,
+        event_month,
+        previous_month,
+        sum(case when people_measure = 'referred' then 1 else 0 end) as people_referred,
+        sum(case when people_measure = 'signposted' then 1 else 0 end) as people_signposted,
+        sum(case when people_measure = 'seen' then 1 else 0 end) as people_seen,
+        sum(case when people_measure = 'attending' then 1 else 0 end) as people_attending
+    from people_appearances
+    group by org_type, org_code, event_month, previous_month
 ),
 
 people as (
-    -- distinct people in a period without a distinct count over every month's rows (which does not fit in
-    -- memory at national scale): a person counts in the month of the period they first appear in, the one
-    -- whose previous appearance, if any, is before the period starts (periods are runs of whole months)
+    -- distinct people in a period without a distinct count over every month's rows: a person counts in
+    -- the month of the period they first appear in, the one whose previous appearance, if any, is
+    -- before the period starts (periods are runs of whole months)
     select
         periods.period_type,
         periods.period_start,
-        people_appearances.org_type,
-        people_appearances.org_code,
-        sum(case when people_appearances.people_measure = 'referred' then 1 else 0 end) as people_referred,
-        sum(case when people_appearances.people_measure = 'signposted' then 1 else 0 end) as people_signposted,
-        sum(case when people_appearances.people_measure = 'seen' then 1 else 0 end) as people_seen,
-        sum(case when people_appearances.people_measure = 'attending' then 1 else 0 end) as people_attending
-    from people_appearances
+        people_appearance_counts.org_type,
+        people_appearance_counts.org_code,
+        sum(people_appearance_counts.people_referred) as people_referred,
+        sum(people_appearance_counts.people_signposted) as people_signposted,
+        sum(people_appearance_counts.people_seen) as people_seen,
+        sum(people_appearance_counts.people_attending) as people_attending
+    from people_appearance_counts
     inner join periods
-        on people_appearances.event_month = periods.month_start
-    where people_appearances.previous_month is null or people_appearances.previous_month < periods.period_start
-    group by periods.period_type, periods.period_start, people_appearances.org_type, people_appearances.org_code
+        on people_appearance_counts.event_month = periods.month_start
+    where
+        people_appearance_counts.previous_month is null
+        or people_appearance_counts.previous_month < periods.period_start
+    group by
+        periods.period_type,
+        periods.period_start,
+        people_appearance_counts.org_type,
+        people_appearance_counts.org_code
+),
+
+waits_by_practice_month as (
+    select
+        practice_code,
+        event_month,
+        days_to_first_contact,
+        count(*) as referrals_seen
+    from events
+    where event_type = 'first_contact' and days_to_first_contact is not null
+    group by practice_code, event_month, days_to_first_contact
+),
+
+waits_by_period as (
+    -- how many referrals seen in the period waited each number of days
+    select
+        periods.period_type,
+        periods.period_start,
+        practice_month_orgs.org_type,
+        practice_month_orgs.org_code,
+        waits_by_practice_month.days_to_first_contact,
+        sum(waits_by_practice_month.referrals_seen) as referrals_seen
+    from waits_by_practice_month
+    inner join practice_month_orgs
+        on
+            waits_by_practice_month.practice_code = practice_month_orgs.practice_code
+            and waits_by_practice_month.event_month = practice_month_orgs.event_month
+    inner join periods
+        on waits_by_practice_month.event_month = periods.month_start
+    where practice_month_orgs.org_code is not null
+    group by
+        periods.period_type,
+        periods.period_start,
+        practice_month_orgs.org_type,
+        practice_month_orgs.org_code,
+        waits_by_practice_month.days_to_first_contact
+),
+
+waits_in_order as (
+    -- how many waited at most each number of days, for the percentile's position
+    select
+        period_type,
+        period_start,
+        org_type,
+        org_code,
+        days_to_first_contact,
+        referrals_seen,
+        sum(referrals_seen) over (
+            partition by period_type, period_start, org_type, org_code
+            order by days_to_first_contact
+            rows between unbounded preceding and current row
+        ) as referrals_seen_within,
+        sum(referrals_seen) over (
+            partition by period_type, period_start, org_type, org_code
+        ) as referrals_seen_in_period
+    from waits_by_period
 ),
 
 waits as (
     select
-        periods.period_type,
-        periods.period_start,
-        flow_events.org_type,
-        flow_events.org_code,
-        {{ percentile_cont("flow_events.days_to_first_contact", 0.5) }} as median_days_to_first_contact,
-        {{ percentile_cont("flow_events.days_to_first_contact", 0.9) }} as p90_days_to_first_contact
-    from flow_events
-    inner join periods
-        on flow_events.event_month = periods.month_start
-    where flow_events.event_type = 'first_contact'
-    group by periods.period_type, periods.period_start, flow_events.org_type, flow_events.org_code
-),
-
-caseload_at_start as (
-    select
-        periods.period_type,
-        periods.period_start,
-        event_orgs.org_type,
-        event_orgs.org_code,
-        count(*) as caseload_at_start
-    from event_orgs
-    inner join periods
-        on
-            event_orgs.event_month = periods.month_start
-            and periods.is_first_month
-    where event_orgs.org_code is not null and event_orgs.event_type = 'open_at_month_start'
-    group by periods.period_type, periods.period_start, event_orgs.org_type, event_orgs.org_code
-),
-
-caseload_at_end as (
-    select
-        periods.period_type,
-        periods.period_start,
-        event_orgs.org_type,
-        event_orgs.org_code,
-        count(*) as active_caseload,
-        count(distinct event_orgs.link_worker_key) as link_workers_with_caseload
-    from event_orgs
-    inner join periods
-        on
-            event_orgs.event_month = periods.month_start
-            and periods.is_last_month
-    where event_orgs.org_code is not null and event_orgs.event_type = 'open_at_month_end'
-    group by periods.period_type, periods.period_start, event_orgs.org_type, event_orgs.org_code
-),
-
-event_keys as (
-    select
         period_type,
         period_start,
         org_type,
-        org_code
-    from flow_sums
-    union
-    select
-        period_type,
-        period_start,
-        org_type,
-        org_code
-    from caseload_at_start
-    union
-    select
-        period_type,
-        period_start,
-        org_type,
-        org_code
-    from caseload_at_end
+        org_code,
+        {{ percentile_cont_from_counts(
+            'days_to_first_contact', 'referrals_seen', 'referrals_seen_within', 'referrals_seen_in_period', 0.5
+        ) }} as median_days_to_first_contact,
+        {{ percentile_cont_from_counts(
+            'days_to_first_contact', 'referrals_seen', 'referrals_seen_within', 'referrals_seen_in_period', 0.9
+        ) }} as p90_days_to_first_contact
+    from waits_in_order
+    group by period_type, period_start, org_type, org_code
 ),
 
 event_measures as (
     -- zeros for the measures an organisation had no events for come in `measures` below
     select
-        event_keys.period_type,
-        event_keys.period_start,
-        event_keys.org_type,
-        event_keys.org_code,
-        flow_sums.referrals_received,
+        sums.period_type,
+        sums.period_start,
+        sums.org_type,
+        sums.org_code,
+        sums.referrals_received,
         people.people_referred,
-        flow_sums.referrals_from_general_practice,
-        flow_sums.referrals_declined,
+        sums.referrals_from_general_practice,
+        sums.referrals_declined,
         people.people_signposted,
-        flow_sums.referrals_seen,
+        sums.referrals_seen,
         people.people_seen,
         waits.median_days_to_first_contact,
         waits.p90_days_to_first_contact,
-        flow_sums.contacts_offered,
-        flow_sums.contacts_attended,
+        sums.contacts_offered,
+        sums.contacts_attended,
         people.people_attending,
-        flow_sums.care_plans_agreed,
-        flow_sums.discharges,
-        flow_sums.discharges_completed,
-        flow_sums.discharges_declined,
-        flow_sums.discharges_disengaged,
-        flow_sums.discharges_moved_away,
-        flow_sums.discharges_deceased,
-        flow_sums.discharges_transferred,
-        flow_sums.discharges_other,
-        caseload_at_start.caseload_at_start,
-        caseload_at_end.active_caseload,
-        caseload_at_end.link_workers_with_caseload
-    from event_keys
-    left join flow_sums
-        on
-            event_keys.period_type = flow_sums.period_type
-            and event_keys.period_start = flow_sums.period_start
-            and event_keys.org_type = flow_sums.org_type
-            and event_keys.org_code = flow_sums.org_code
+        sums.care_plans_agreed,
+        sums.discharges,
+        sums.discharges_completed,
+        sums.discharges_declined,
+        sums.discharges_disengaged,
+        sums.discharges_moved_away,
+        sums.discharges_deceased,
+        sums.discharges_transferred,
+        sums.discharges_other,
+        sums.caseload_at_start,
+        sums.active_caseload,
+        link_workers.link_workers_with_caseload
+    from sums
     left join people
         on
-            event_keys.period_type = people.period_type
-            and event_keys.period_start = people.period_start
-            and event_keys.org_type = people.org_type
-            and event_keys.org_code = people.org_code
+            sums.period_type = people.period_type
+            and sums.period_start = people.period_start
+            and sums.org_type = people.org_type
+            and sums.org_code = people.org_code
     left join waits
         on
-            event_keys.period_type = waits.period_type
-            and event_keys.period_start = waits.period_start
-            and event_keys.org_type = waits.org_type
-            and event_keys.org_code = waits.org_code
-    left join caseload_at_start
+            sums.period_type = waits.period_type
+            and sums.period_start = waits.period_start
+            and sums.org_type = waits.org_type
+            and sums.org_code = waits.org_code
+    left join link_workers
         on
-            event_keys.period_type = caseload_at_start.period_type
-            and event_keys.period_start = caseload_at_start.period_start
-            and event_keys.org_type = caseload_at_start.org_type
-            and event_keys.org_code = caseload_at_start.org_code
-    left join caseload_at_end
-        on
-            event_keys.period_type = caseload_at_end.period_type
-            and event_keys.period_start = caseload_at_end.period_start
-            and event_keys.org_type = caseload_at_end.org_type
-            and event_keys.org_code = caseload_at_end.org_code
+            sums.period_type = link_workers.period_type
+            and sums.period_start = link_workers.period_start
+            and sums.org_type = link_workers.org_type
+            and sums.org_code = link_workers.org_code
 ),
 
 org_months as (
@@ -328,10 +426,10 @@ org_months as (
         practice_months.is_open
         or exists (
             select 1
-            from events
+            from practice_month_sums
             where
-                events.practice_code = practice_months.practice_code
-                and events.event_month = practice_months.month_start
+                practice_month_sums.practice_code = practice_months.practice_code
+                and practice_month_sums.event_month = practice_months.month_start
         )
 ),
 
