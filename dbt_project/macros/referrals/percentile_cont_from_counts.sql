@@ -11,19 +11,19 @@
 -#}
 {% macro percentile_cont_from_counts(value_column, count_column, cumulative_column, total_column, fraction) -%}
     {%- set position = "(" ~ total_column ~ " - 1) * " ~ fraction -%}
-    {%- set value_at_floor -%}
-        max(case
-            when {{ cumulative_column }} - {{ count_column }} <= floor({{ position }})
-                and floor({{ position }}) < {{ cumulative_column }}
-                then {{ value_column }}
-        end)
-    {%- endset -%}
-    {%- set value_at_ceiling -%}
-        max(case
-            when {{ cumulative_column }} - {{ count_column }} <= ceiling({{ position }})
-                and ceiling({{ position }}) < {{ cumulative_column }}
-                then {{ value_column }}
-        end)
-    {%- endset -%}
+    {%- set value_at_floor = value_at_sorted_position(
+        value_column, count_column, cumulative_column, "floor(" ~ position ~ ")"
+    ) -%}
+    {%- set value_at_ceiling = value_at_sorted_position(
+        value_column, count_column, cumulative_column, "ceiling(" ~ position ~ ")"
+    ) -%}
     {{ value_at_floor }} + (max({{ position }}) - max(floor({{ position }}))) * ({{ value_at_ceiling }} - {{ value_at_floor }})
+{%- endmacro %}
+
+{#- The value at a position (counting from 0) of the group's sorted values, as an aggregate over its count rows. -#}
+{% macro value_at_sorted_position(value_column, count_column, cumulative_column, position) -%}
+    max(case
+        when {{ cumulative_column }} - {{ count_column }} <= {{ position }} and {{ position }} < {{ cumulative_column }}
+            then {{ value_column }}
+    end)
 {%- endmacro %}
