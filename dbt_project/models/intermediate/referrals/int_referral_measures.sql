@@ -61,9 +61,7 @@ practice_month_sums as (
     group by practice_code, event_month
 ),
 
-practice_month_orgs as (
-    -- the organisations a practice's month counts towards: the practice, the PCN and ICB it belonged to
-    -- that month (none when it had none), and England
+practice_month_org_codes as (
     select
         practice_month_sums.practice_code,
         practice_month_sums.event_month,
@@ -77,6 +75,13 @@ practice_month_orgs as (
             practice_month_sums.practice_code = practice_months.practice_code
             and practice_month_sums.event_month = practice_months.month_start
     cross join org_levels
+),
+
+practice_month_orgs as (
+    -- the organisations a practice's month counts towards: the practice, the PCN and ICB it belonged to
+    -- that month (none when it had none), and England
+    select * from practice_month_org_codes
+    where org_code is not null
 ),
 
 sums_by_org_month as (
@@ -107,7 +112,6 @@ sums_by_org_month as (
         on
             practice_month_sums.practice_code = practice_month_orgs.practice_code
             and practice_month_sums.event_month = practice_month_orgs.event_month
-    where practice_month_orgs.org_code is not null
     group by practice_month_orgs.org_type, practice_month_orgs.org_code, practice_month_orgs.event_month
 ),
 
@@ -173,7 +177,6 @@ link_workers as (
         on
             link_workers_by_practice_month.event_month = periods.month_start
             and periods.is_last_month
-    where practice_month_orgs.org_code is not null
     group by periods.period_type, periods.period_start, practice_month_orgs.org_type, practice_month_orgs.org_code
 ),
 
@@ -222,7 +225,6 @@ people_by_org_month as (
         on
             people_by_practice_month.practice_code = practice_month_orgs.practice_code
             and people_by_practice_month.event_month = practice_month_orgs.event_month
-    where practice_month_orgs.org_code is not null
 ),
 
 people_appearances as (
@@ -308,7 +310,6 @@ waits_by_period as (
             and waits_by_practice_month.event_month = practice_month_orgs.event_month
     inner join periods
         on waits_by_practice_month.event_month = periods.month_start
-    where practice_month_orgs.org_code is not null
     group by
         periods.period_type,
         periods.period_start,
