@@ -22,7 +22,15 @@ import duckdb
 import pytest
 
 from extracts.contract import load_contracts
-from orchestration.checks.gx_suites import TableValidation, suite_specs, validate_period
+from orchestration.checks.gx_suites import (
+    ExpectationSpec,
+    TableValidation,
+    build_suite,
+    run_suite,
+    suite_specs,
+    validate_period,
+    with_vectorised_dtypes,
+)
 from orchestration.ingest.schema import ensure_ingestion_schema, raw_column_name
 
 OCT, SEP, AUG, JUL = date(2026, 10, 1), date(2026, 9, 1), date(2026, 8, 1), date(2026, 7, 1)
@@ -278,6 +286,43 @@ def test_each_fault_fails_its_expectation(validations: dict, table: str, period:
     assert failed(validation) == expected
     assert all(o.unexpected_count == 1 for o in validation.failed)
     assert validation.blocking
+
+
+def test_frames_take_gx_vectorised_dtypes_without_changing_a_verdict() -> None:
+    """Dates become datetime64[ns] and integers int64 (float64 with nulls), so GX compares whole columns; a date
+    outside datetime64[ns]'s range keeps its type and is still checked, on GX's row-by-row path."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "appointment_date": pd.Series([datetime(2026, 10, 5), datetime(2026, 9, 30)], dtype="datetime64[us]"),
+            "ancient_date": pd.Series([datetime(1500, 1, 1), datetime(2026, 10, 5)], dtype="datetime64[us]"),
+            "score": pd.Series([1, None], dtype="Int32"),
+            "minutes": pd.Series([30, 45], dtype="int32"),
+            "code": ["a", "b"],
+        }
+    )
+    typed = with_vectorised_dtypes(frame)
+    assert {name: str(dtype) for name, dtype in typed.dtypes.items()} == {
+        "appointment_date": "datetime64[ns]",
+        "ancient_date": "datetime64[us]",
+        "score": "float64",
+        "minutes": "int64",
+        "code": str(frame["code"].dtype),
+    }
+    assert typed["score"].isna().tolist() == [False, True] and typed["minutes"].tolist() == [30, 45]
+    in_october = {"min_value": datetime(2026, 10, 1), "max_value": datetime(2026, 10, 31)}
+    suite = build_suite(
+        "dtype_test",
+        [
+            ExpectationSpec("ExpectColumnValuesToBeBetween", {"column": column, **in_october}, "date", column)
+            for column in ("appointment_date", "ancient_date")
+        ]
+        + [ExpectationSpec("ExpectColumnValuesToBeBetween", {"column": "score", "min_value": 2}, "range", "score")],
+    )
+    for validated in (frame, typed):
+        result = run_suite(suite, validated, "dtype_test", OCT)
+        assert [item.result["unexpected_count"] for item in result.results] == [1, 1, 1]
 
 
 def test_volume_fails_against_previous_months_and_is_skipped_without_three(validations: dict) -> None:
