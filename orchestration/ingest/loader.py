@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from extracts.contract import Contract, load_contracts
@@ -384,21 +385,17 @@ class Ingestor:
 
     def _register_batch(self, contract: Contract, batch: list[Unit]) -> None:
         """All units of a table as one Arrow table of strings, with each file's context as columns."""
-
-        def repeat(values: list, counts: list[int]) -> list:
-            return [v for value, count in zip(values, counts, strict=True) for v in [value] * count]
-
-        counts = [len(u.parsed.record_numbers) for u in batch]
-        columns: dict[str, pa.Array] = {
-            UNIT: pa.array(repeat([u.file_id for u in batch], counts), pa.int64()),
-            SUBMITTER: pa.array(repeat([u.submitter_code for u in batch], counts), pa.string()),
-            PERIOD_START: pa.array(repeat([u.submitted.period for u in batch], counts), pa.date32()),
-            PERIOD_END: pa.array(repeat([month_end(u.submitted.period) for u in batch], counts), pa.date32()),
-            "record_number": pa.array([n for u in batch for n in u.parsed.record_numbers], pa.int32()),
-            "line_number": pa.array([n for u in batch for n in u.parsed.line_numbers], pa.int32()),
+        rows = pa.concat_tables([u.parsed.rows for u in batch])
+        # position of each row's unit in the batch, to repeat the unit's context along its rows
+        unit_of_row = pa.array(np.repeat(np.arange(len(batch)), [u.parsed.rows.num_rows for u in batch]))
+        context = {
+            UNIT: pa.array([u.file_id for u in batch], pa.int64()),
+            SUBMITTER: pa.array([u.submitter_code for u in batch], pa.string()),
+            PERIOD_START: pa.array([u.submitted.period for u in batch], pa.date32()),
+            PERIOD_END: pa.array([month_end(u.submitted.period) for u in batch], pa.date32()),
         }
-        for name in contract.column_names:
-            columns[name] = pa.array([v for u in batch for v in u.parsed.columns[name]], pa.string())
+        columns = {name: values.take(unit_of_row) for name, values in context.items()}
+        columns.update({name: rows[name] for name in rows.column_names})
         self.con.register("batch", pa.table(columns))
         codes: set[str] = set()
         for column in (c.name for c in contract.columns if c.type == "snomed"):
@@ -411,9 +408,13 @@ class Ingestor:
             }
         self.con.execute("CREATE OR REPLACE TEMP TABLE sctid_check (code VARCHAR, valid BOOLEAN)")
         if codes:
-            self.con.executemany(
-                "INSERT INTO sctid_check VALUES (?, ?)", [[c, is_valid_sctid(c)] for c in sorted(codes)]
+            checked = sorted(codes)
+            self.con.register(
+                "sctid_checked",
+                pa.table({"code": checked, "valid": pa.array([is_valid_sctid(c) for c in checked], pa.bool_())}),
             )
+            self.con.execute("INSERT INTO sctid_check SELECT code, valid FROM sctid_checked")
+            self.con.unregister("sctid_checked")
 
     def _register_pseudonyms(self, contract: Contract) -> None:
         """Pseudonyms for the distinct NHS numbers that passed the modulus 11 check, computed in SQL."""

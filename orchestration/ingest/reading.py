@@ -14,6 +14,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 
+import pyarrow as pa
 from python_calamine import CalamineError, CalamineWorkbook
 
 from extracts.contract import Contract, load_contracts, load_workbooks
@@ -35,20 +36,29 @@ class Malformed:
 
 @dataclass
 class ParsedTable:
-    """One table's records from one file (a CSV, or one sheet of a workbook)."""
+    """One table's records from one file (a CSV, or one sheet of a workbook).
+
+    `rows` is Arrow (record_number, line_number, then every contract column as text, absent ones null): it
+    crosses from a reading process to the loader as a few buffers, not millions of Python strings.
+    """
 
     table: str
     sheet_name: str | None
-    columns: dict[str, list[str | None]]
-    record_numbers: list[int] = field(default_factory=list)
-    line_numbers: list[int] = field(default_factory=list)
+    rows: pa.Table
     malformed: list[Malformed] = field(default_factory=list)
     converted_from: str | None = None
     rejection: FileRejected | None = None  # a sheet-level problem: its records are quarantined
 
     @property
     def rows_received(self) -> int:
-        return len(self.record_numbers) + len(self.malformed)
+        return self.rows.num_rows + len(self.malformed)
+
+
+def rows_schema(contract: Contract) -> pa.Schema:
+    return pa.schema(
+        [("record_number", pa.int32()), ("line_number", pa.int32())]
+        + [(name, pa.string()) for name in contract.column_names]
+    )
 
 
 def decode_text(data: bytes, file_name: str) -> tuple[str, str | None]:
@@ -140,23 +150,40 @@ class _TableBuilder:
     """Collects records column by column, so a large file never becomes a list of dicts."""
 
     def __init__(self, contract: Contract, names: list[str], where: str, sheet: str | None) -> None:
+        self.contract = contract
         self.names = names
         self.where = where
-        self.table = ParsedTable(
-            table=contract.table,
-            sheet_name=sheet,
-            columns={c: [] for c in contract.column_names},
+        self.sheet = sheet
+        self.record_numbers: list[int] = []
+        self.line_numbers: list[int] = []
+        self.malformed: list[Malformed] = []
+        self.columns: dict[str, list[str | None]] = {c: [] for c in contract.column_names}
+        self._positions = [(name, self.columns[name]) for name in names]
+        self._absent = [self.columns[c] for c in contract.column_names if c not in names]
+
+    @property
+    def rows_received(self) -> int:
+        return len(self.record_numbers) + len(self.malformed)
+
+    def finish(self, converted_from: str | None = None, rejection: FileRejected | None = None) -> ParsedTable:
+        arrays = [pa.array(self.record_numbers, pa.int32()), pa.array(self.line_numbers, pa.int32())]
+        arrays += [pa.array(self.columns[name], pa.string()) for name in self.contract.column_names]
+        return ParsedTable(
+            table=self.contract.table,
+            sheet_name=self.sheet,
+            rows=pa.Table.from_arrays(arrays, schema=rows_schema(self.contract)),
+            malformed=self.malformed,
+            converted_from=converted_from,
+            rejection=rejection,
         )
-        self._positions = [(name, self.table.columns[name]) for name in names]
-        self._absent = [self.table.columns[c] for c in contract.column_names if c not in names]
 
     def add(self, record_number: int, line_number: int, values: list[str | None]) -> None:
         """One spreadsheet row, already cleaned to text by `_clean_row`."""
         if len(values) != len(self.names):
             self._malformed(record_number, line_number, len(values), ",".join(v or "" for v in values))
             return
-        self.table.record_numbers.append(record_number)
-        self.table.line_numbers.append(line_number)
+        self.record_numbers.append(record_number)
+        self.line_numbers.append(line_number)
         for (_, column), value in zip(self._positions, values, strict=True):
             column.append(value)
         for column in self._absent:
@@ -169,8 +196,8 @@ class _TableBuilder:
         for record_number, line_number, fields in records:
             if len(fields) != width:
                 self._malformed(record_number, line_number, len(fields), ",".join(fields))
-        self.table.record_numbers.extend(r[0] for r in good)
-        self.table.line_numbers.extend(r[1] for r in good)
+        self.record_numbers.extend(r[0] for r in good)
+        self.line_numbers.extend(r[1] for r in good)
         transposed = list(zip(*(r[2] for r in good), strict=True)) if good else [() for _ in self.names]
         for (_, column), values in zip(self._positions, transposed, strict=True):
             column.extend(values)
@@ -178,7 +205,7 @@ class _TableBuilder:
             column.extend([None] * len(good))
 
     def _malformed(self, record_number: int, line_number: int, count: int, text: str) -> None:
-        self.table.malformed.append(
+        self.malformed.append(
             Malformed(
                 record_number,
                 line_number,
@@ -212,14 +239,12 @@ def read_csv(data: bytes, submitted: SubmittedName, file_name: str) -> ParsedTab
     names = _map_header(header, contract, file_name)
     builder = _TableBuilder(contract, names, file_name, None)
     builder.add_text_records(records[1:])
-    table = builder.table
-    table.converted_from = converted_from
-    if table.rows_received == 0:
+    if builder.rows_received == 0:
         raise FileRejected(
             "HEADER_ONLY",
             f"{file_name}: the file has a header but no data rows; send a file only when there are rows for the month",
         )
-    return table
+    return builder.finish(converted_from)
 
 
 def _sheet_plan(submitted: SubmittedName, sheet_names: list[str], file_name: str) -> list[tuple[str, str]]:
@@ -325,11 +350,12 @@ def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[Par
                 values.pop()
             values += [None] * (len(names) - len(values))
             builder.add(record_number, line_number, values)
-        if builder.table.rows_received == 0:
-            builder.table.rejection = FileRejected("HEADER_ONLY", f"{where}: the sheet has a header but no data rows")
-        tables.append(builder.table)
+        empty = FileRejected("HEADER_ONLY", f"{where}: the sheet has a header but no data rows")
+        tables.append(builder.finish(rejection=None if builder.rows_received else empty))
     return tables
 
 
 def _rejected_sheet(table: str, sheet: str, rejection: FileRejected) -> ParsedTable:
-    return ParsedTable(table=table, sheet_name=sheet, columns={}, rejection=rejection)
+    return ParsedTable(
+        table=table, sheet_name=sheet, rows=rows_schema(load_contracts()[table]).empty_table(), rejection=rejection
+    )
