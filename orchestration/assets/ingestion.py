@@ -8,7 +8,7 @@ import dagster as dg
 from extracts.contract import load_contracts
 from orchestration.ingest.errors import FileRejected
 from orchestration.ingest.filenames import parse_file_name
-from orchestration.ingest.loader import FileOutcome, ingest_paths, landed_files
+from orchestration.ingest.loader import FileOutcome, ingest_paths, landed_names
 from orchestration.partitions import monthly_partitions, window_months
 from orchestration.resources import WAREHOUSE_POOL, WarehouseResource
 from orchestration.settings import get_settings, pseudonym_key
@@ -23,14 +23,14 @@ def files_for_window(landing: Path, start: date, end: date, today: date) -> list
     """Landed files whose reporting month is in [start, end), plus any whose name cannot be read
     (those are recorded as rejected by whichever run sees them first)."""
     selected = []
-    for path in landed_files(landing):
+    for name in landed_names(landing):
         try:
-            period = parse_file_name(path.name, today).period
+            period = parse_file_name(name, today).period
         except FileRejected:
-            selected.append(path)
+            selected.append(landing / name)
             continue
         if start <= period < end:
-            selected.append(path)
+            selected.append(landing / name)
     return selected
 
 

@@ -27,8 +27,7 @@ class SubmittedName:
 
 def parse_file_name(file_name: str, today: date) -> SubmittedName:
     """Resolve a file name, or reject it with the expected form and the known tables."""
-    tables = sorted(load_contracts())
-    workbooks = sorted(load_workbooks())
+    tables, workbooks = load_contracts(), load_workbooks()
     extension = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
     if extension not in {"csv", "xlsx"}:
         raise FileRejected(
@@ -46,14 +45,14 @@ def parse_file_name(file_name: str, today: date) -> SubmittedName:
     if prefix not in tables and prefix not in workbooks:
         raise FileRejected(
             "UNKNOWN_TABLE",
-            f"{file_name}: {prefix!r} is not a known table; expected one of {', '.join(tables)} "
-            f"(or an XLSX workbook named {', '.join(workbooks)})",
+            f"{file_name}: {prefix!r} is not a known table; expected one of {', '.join(sorted(tables))} "
+            f"(or an XLSX workbook named {', '.join(sorted(workbooks))})",
         )
     if prefix in workbooks and prefix not in tables and extension != "xlsx":
         raise FileRejected(
             "UNKNOWN_TABLE",
             f"{file_name}: {prefix!r} names a workbook of several tables, which must be .xlsx; "
-            f"a CSV holds one table: one of {', '.join(tables)}",
+            f"a CSV holds one table: one of {', '.join(sorted(tables))}",
         )
     period_text = match["period"]
     year, month = int(period_text[:4]), int(period_text[4:])
