@@ -38,8 +38,8 @@ class Malformed:
 class ParsedTable:
     """One table's records from one file (a CSV, or one sheet of a workbook).
 
-    `rows` is Arrow (record_number, line_number, then every contract column as text, absent ones null): it
-    crosses from a reading process to the loader as a few buffers, not millions of Python strings.
+    `rows` is Arrow (record_number, line_number, then every contract column as text, absent ones null), built
+    once per file, so the loader concatenates a chunk's files instead of flattening millions of Python strings.
     """
 
     table: str
@@ -350,8 +350,10 @@ def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[Par
                 values.pop()
             values += [None] * (len(names) - len(values))
             builder.add(record_number, line_number, values)
-        empty = FileRejected("HEADER_ONLY", f"{where}: the sheet has a header but no data rows")
-        tables.append(builder.finish(rejection=None if builder.rows_received else empty))
+        rejection = None
+        if builder.rows_received == 0:
+            rejection = FileRejected("HEADER_ONLY", f"{where}: the sheet has a header but no data rows")
+        tables.append(builder.finish(rejection=rejection))
     return tables
 
 

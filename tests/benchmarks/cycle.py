@@ -82,6 +82,7 @@ def stage_floor(landing: str, warehouse: str, month: str) -> dict:
 
     folder = Path(landing)
     suffix = f"_{month}" if month else ""
+    Path(warehouse).unlink(missing_ok=True)  # a fresh file each time, so `--only floor_month` can re-measure
     con = duckdb.connect(warehouse)
     figures: dict = {}
     started = time.perf_counter()
