@@ -407,15 +407,18 @@ class Ingestor:
                     f"AND upper({column}) NOT IN (SELECT code FROM ref.snomed_codelist)"
                 ).fetchall()
             }
-        self.con.execute("CREATE OR REPLACE TEMP TABLE sctid_check (code VARCHAR, valid BOOLEAN)")
-        if codes:
-            checked = sorted(codes)
-            self.con.register(
-                "sctid_checked",
-                pa.table({"code": checked, "valid": pa.array([is_valid_sctid(c) for c in checked], pa.bool_())}),
-            )
-            self.con.execute("INSERT INTO sctid_check SELECT code, valid FROM sctid_checked")
-            self.con.unregister("sctid_checked")
+        checked = sorted(codes)
+        self.con.register(
+            "sctid_checked",
+            pa.table(
+                {
+                    "code": pa.array(checked, pa.string()),
+                    "valid": pa.array([is_valid_sctid(c) for c in checked], pa.bool_()),
+                }
+            ),
+        )
+        self.con.execute("CREATE OR REPLACE TEMP TABLE sctid_check AS SELECT code, valid FROM sctid_checked")
+        self.con.unregister("sctid_checked")
 
     def _register_pseudonyms(self, contract: Contract) -> None:
         """Pseudonyms for the distinct NHS numbers that passed the modulus 11 check, computed in SQL."""
