@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -235,20 +236,29 @@ class Ingestor:
     def ingest(
         self, paths: Iterable[Path], on_file: Callable[[Path, list[FileOutcome]], None] | None = None
     ) -> list[FileOutcome]:
+        """Read files in order and commit them chunk by chunk. A chunk's SQL runs on a second thread while the
+        next chunk is read: DuckDB releases the GIL, so parsing (Python, one core) and loading (DuckDB) overlap.
+        Chunks still commit one at a time and in order, and only the commit thread touches the connection."""
         outcomes: list[FileOutcome] = []
         pending: list[tuple[Path, list[Unit]]] = []
         rows = 0
-        for path in paths:
-            units = self.read_path(path)
-            if units is None:
-                if on_file:
-                    on_file(path, [])
-                continue
-            pending.append((path, units))
-            rows += sum(u.rows_received for u in units)
-            if rows >= self.chunk_rows:
-                outcomes += self._commit_chunk(pending, on_file)
-                pending, rows = [], 0
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sprx-ingest-commit") as committer:
+            in_flight: Future[list[FileOutcome]] | None = None
+            for path in paths:
+                units = self.read_path(path)
+                if units is None:
+                    if on_file:
+                        on_file(path, [])
+                    continue
+                pending.append((path, units))
+                rows += sum(u.rows_received for u in units)
+                if rows >= self.chunk_rows:
+                    if in_flight is not None:
+                        outcomes += in_flight.result()
+                    in_flight = committer.submit(self._commit_chunk, pending, on_file)
+                    pending, rows = [], 0
+            if in_flight is not None:
+                outcomes += in_flight.result()
         if pending:
             outcomes += self._commit_chunk(pending, on_file)
         return outcomes
