@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import codecs
 import io
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 
 import duckdb
@@ -508,3 +508,45 @@ def test_pseudonyms_in_sql_equal_python_hmac(key: bytes):
     ).fetchall()
     assert len(rows) == len(numbers)
     assert all(digest == pseudonymise(number, key) for number, digest in rows)
+
+
+AWKWARD_COLUMNS = [
+    ["abc", " x ", "\ufeff y", "\u2003z\u2003", "", " ", None, "a,b"],  # text: trimmed as str.strip, blank as NULL
+    [1.0, 2.5, -0.0, 1e20, 2.0**60, 1e-7, "", None, 7.0],  # numbers, with blank cells as calamine gives them
+    [date(2026, 9, 1), "", None, date(1900, 1, 1)],
+    [datetime(2026, 9, 1, 13, 5), "", datetime(1999, 12, 31, 23, 59, 59)],
+    [1.0, "12", date(2026, 9, 1), True, None],  # a mixed column: cell by cell
+    [True, False, None],
+    [time(10, 30), ""],
+    [None, None],
+]
+
+
+@pytest.mark.parametrize("column", AWKWARD_COLUMNS)
+def test_xlsx_cells_cleaned_a_column_at_a_time_as_cell_by_cell(column):
+    """The column-at-a-time path (Arrow) gives exactly the text the per-cell rule `_clean` gives."""
+    from orchestration.ingest.reading import _clean, _clean_column
+
+    assert _clean_column(column).to_pylist() == [_clean(value) for value in column]
+
+
+def test_xlsx_blank_rows_extra_cells_and_line_numbers(con, tmp_path):
+    """Blank rows take no record number, line numbers are the sheet's, a value beyond the header is malformed."""
+    header = REFERRAL_HEADER.split(",")
+    row = ["NLW01", "R1", "9990000018", "A81001", date(2026, 10, 1), "gp", "mental_health", "LW1", None, None, None]
+    sheet = [
+        [None],
+        header,
+        [*row, None],
+        [" ", "\ufeff", None],  # blank: white space and a byte-order mark only
+        [*row[:1], "R2", *row[2:], None],
+        [*row[:1], "R3", *row[2:], None, None, "extra"],
+    ]
+    outcome = one(
+        ingest(con, tmp_path, "provider_referrals_NLW01_202610.xlsx", xlsx_bytes({"provider_referrals": sheet}), 1.0)
+    )
+    assert (outcome.rows_received, outcome.rows_loaded) == (3, 2)
+    loaded = con.execute("SELECT record_number, referral_id FROM raw.provider_referrals ORDER BY 1").fetchall()
+    assert loaded == [(1, "R1"), (2, "R2")]
+    quarantined = con.execute("SELECT record_number, line_number, reason_code FROM quarantine.rows").fetchall()
+    assert quarantined == [(3, 6, "WRONG_FIELD_COUNT")]

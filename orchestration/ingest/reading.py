@@ -12,9 +12,13 @@ import codecs
 import csv
 import datetime as dt
 import io
+import itertools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from python_calamine import CalamineError, CalamineWorkbook
 
 from extracts.contract import Contract, load_contracts, load_workbooks
@@ -111,9 +115,55 @@ def _clean(value: object) -> str | None:
     return text or None
 
 
-def _clean_row(row: list[object]) -> list[str | None]:
-    """`_clean` of every cell, with the common case (a text cell) inline: this runs once per cell."""
-    return [(value.strip().strip("\ufeff").strip() or None) if type(value) is str else _clean(value) for value in row]
+def _trimmed(text: pa.Array) -> pa.Array:
+    """`_clean` of text cells in Arrow: Arrow's Unicode white space is Python's `str.strip` set."""
+    text = pc.utf8_trim_whitespace(pc.utf8_trim(pc.utf8_trim_whitespace(text), "\ufeff"))
+    return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+
+
+def _whole_numbers(values: list[object]) -> pa.Array:
+    """Number cells as `_clean` writes them: whole numbers without `.0`, others as Python's repr."""
+    numbers = np.array(values, dtype=np.float64)  # None becomes NaN
+    missing = np.array([value is None for value in values])
+    whole = ~missing & np.isfinite(numbers) & (np.trunc(numbers) == numbers) & (np.abs(numbers) < 2**53)
+    text = pa.array(np.where(whole, numbers, 0).astype(np.int64)).cast(pa.string())
+    text = pc.if_else(pa.array(whole), text, pa.scalar(None, pa.string()))
+    others = np.flatnonzero(~missing & ~whole)
+    if len(others):  # fractions, and integers too large for an exact int64: rare, done per cell
+        patched = text.to_pylist()
+        for index in others:
+            patched[index] = _clean(values[index])
+        text = pa.array(patched, pa.string())
+    return text
+
+
+# Cell types a whole column of which converts in Arrow (calamine gives these); any other mix goes per cell.
+_COLUMN_CONVERTERS: dict[type, Callable[[list[object]], pa.Array]] = {
+    float: _whole_numbers,
+    dt.date: lambda values: pa.array(values, pa.date32()).cast(pa.string()),
+    dt.datetime: lambda values: pa.array(values, pa.timestamp("us")).cast(pa.date32()).cast(pa.string()),
+}
+
+
+def _clean_column(values: Sequence[object]) -> pa.Array:
+    """`_clean` of every cell of one sheet column, a column at a time where its cell types allow: a national
+    month is millions of cells, and per-cell Python cost more than calamine's own parsing."""
+    kinds = set(map(type, values)) - {type(None)}
+    if kinds <= {str}:
+        return _trimmed(pa.array(values, pa.string()))
+    typed = kinds - {str}
+    converter = _COLUMN_CONVERTERS.get(typed.pop()) if len(typed) == 1 else None
+    cells = list(values)
+    if converter is not None and str in kinds:
+        # calamine gives an empty cell as "": a typed column with blank text cells is still typed
+        texts = [value for value in cells if type(value) is str]
+        if _trimmed(pa.array(texts, pa.string())).null_count < len(texts):
+            converter = None
+        else:
+            cells = [None if type(value) is str else value for value in cells]
+    if converter is None:
+        return pa.array([_clean(value) for value in cells], pa.string())
+    return converter(cells)
 
 
 def _map_header(header: list[str], contract: Contract, where: str) -> list[str]:
@@ -146,14 +196,13 @@ def _map_header(header: list[str], contract: Contract, where: str) -> list[str]:
     return names
 
 
-class _TableBuilder:
-    """Collects records column by column, so a large file never becomes a list of dicts."""
+class _CsvTable:
+    """Collects a CSV's records column by column, so a large file never becomes a list of dicts."""
 
-    def __init__(self, contract: Contract, names: list[str], where: str, sheet: str | None) -> None:
+    def __init__(self, contract: Contract, names: list[str], where: str) -> None:
         self.contract = contract
         self.names = names
         self.where = where
-        self.sheet = sheet
         self.record_numbers: list[int] = []
         self.line_numbers: list[int] = []
         self.malformed: list[Malformed] = []
@@ -165,29 +214,16 @@ class _TableBuilder:
     def rows_received(self) -> int:
         return len(self.record_numbers) + len(self.malformed)
 
-    def finish(self, converted_from: str | None = None, rejection: FileRejected | None = None) -> ParsedTable:
+    def finish(self, converted_from: str | None = None) -> ParsedTable:
         arrays = [pa.array(self.record_numbers, pa.int32()), pa.array(self.line_numbers, pa.int32())]
         arrays += [pa.array(self.columns[name], pa.string()) for name in self.contract.column_names]
         return ParsedTable(
             table=self.contract.table,
-            sheet_name=self.sheet,
+            sheet_name=None,
             rows=pa.Table.from_arrays(arrays, schema=rows_schema(self.contract)),
             malformed=self.malformed,
             converted_from=converted_from,
-            rejection=rejection,
         )
-
-    def add(self, record_number: int, line_number: int, values: list[str | None]) -> None:
-        """One spreadsheet row, already cleaned to text by `_clean_row`."""
-        if len(values) != len(self.names):
-            self._malformed(record_number, line_number, len(values), ",".join(v or "" for v in values))
-            return
-        self.record_numbers.append(record_number)
-        self.line_numbers.append(line_number)
-        for (_, column), value in zip(self._positions, values, strict=True):
-            column.append(value)
-        for column in self._absent:
-            column.append(None)
 
     def add_text_records(self, records: list[tuple[int, int, list[str]]]) -> None:
         """CSV records, already text: transposed to columns at C speed; trimming happens in SQL."""
@@ -205,16 +241,21 @@ class _TableBuilder:
             column.extend([None] * len(good))
 
     def _malformed(self, record_number: int, line_number: int, count: int, text: str) -> None:
-        self.malformed.append(
-            Malformed(
-                record_number,
-                line_number,
-                text,
-                f"{self.where}: row {record_number} (line {line_number}) has {count} "
-                f"field(s) where the header has {len(self.names)} (a truncated line, or an "
-                "unquoted comma in a value)",
-            )
-        )
+        self.malformed.append(wrong_field_count(self.where, record_number, line_number, count, len(self.names), text))
+
+
+def wrong_field_count(
+    where: str, record_number: int, line_number: int, count: int, expected: int, text: str
+) -> Malformed:
+    """A record whose fields cannot be matched to the header's columns (CSV field count; XLSX cells beyond)."""
+    return Malformed(
+        record_number,
+        line_number,
+        text,
+        f"{where}: row {record_number} (line {line_number}) has {count} "
+        f"field(s) where the header has {expected} (a truncated line, or an "
+        "unquoted comma in a value)",
+    )
 
 
 def read_csv_records(text: str) -> list[tuple[int, int, list[str]]]:
@@ -237,7 +278,7 @@ def read_csv(data: bytes, submitted: SubmittedName, file_name: str) -> ParsedTab
         raise FileRejected("NO_HEADER", f"{file_name}: the file has no header row (only blank lines)")
     _, _, header = records[0]
     names = _map_header(header, contract, file_name)
-    builder = _TableBuilder(contract, names, file_name, None)
+    builder = _CsvTable(contract, names, file_name)
     builder.add_text_records(records[1:])
     if builder.rows_received == 0:
         raise FileRejected(
@@ -312,18 +353,15 @@ def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[Par
             )
             continue
         rows = iter(enumerate(sheet_rows, start=1))
-        header: list[object] | None = None
-        for _line_number, row in rows:
-            if any(_clean(v) is not None for v in row):
-                header = list(row)
-                break
-        if header is None:
+        header_line = next((line for line, row in rows if any(_clean(v) is not None for v in row)), None)
+        if header_line is None:
             tables.append(
                 _rejected_sheet(
                     table_name, sheet_name, FileRejected("NO_HEADER", f"{where}: the sheet is empty (no header row)")
                 )
             )
             continue
+        header = list(sheet_rows[header_line - 1])
         while header and _clean(header[-1]) is None:  # trailing empty header cells
             header.pop()
         try:
@@ -338,23 +376,51 @@ def read_xlsx(data: bytes, submitted: SubmittedName, file_name: str) -> list[Par
                     sheet.malformed.append(Malformed(number, line_number, text, rejection.message))
             tables.append(sheet)
             continue
-        builder = _TableBuilder(contract, names, where, sheet_name)
-        record_number = 0
-        for line_number, row in rows:
-            values = _clean_row(row)
-            if values.count(None) == len(values):
-                continue
-            record_number += 1
-            # a spreadsheet row has no field count: trailing empty cells may be absent or padded
-            while len(values) > len(names) and values[-1] is None:
-                values.pop()
-            values += [None] * (len(names) - len(values))
-            builder.add(record_number, line_number, values)
-        rejection = None
-        if builder.rows_received == 0:
-            rejection = FileRejected("HEADER_ONLY", f"{where}: the sheet has a header but no data rows")
-        tables.append(builder.finish(rejection=rejection))
+        tables.append(_sheet_table(contract, names, where, sheet_name, sheet_rows[header_line:], header_line + 1))
     return tables
+
+
+def _sheet_table(
+    contract: Contract, names: list[str], where: str, sheet: str, body: list[list[object]], first_line: int
+) -> ParsedTable:
+    """The records below a sheet's header, cleaned a column at a time. Blank rows are skipped (they get no
+    record number); a row with a value beyond the header's columns is malformed; line numbers are Excel's."""
+    width = max(len(names), *map(len, body)) if body else len(names)
+    cells = [_clean_column(column) for column in itertools.zip_longest(*body)] if body else []
+    cells += [pa.nulls(len(body), pa.string())] * (width - len(cells))
+    present = [column.is_valid().to_numpy(zero_copy_only=False) for column in cells]
+    nonblank = np.logical_or.reduce(present) if present else np.zeros(len(body), dtype=bool)
+    record_numbers = np.cumsum(nonblank)
+    line_numbers = first_line + np.arange(len(body))
+    beyond = np.logical_or.reduce(present[len(names) :]) if width > len(names) else np.zeros(len(body), dtype=bool)
+    malformed = []
+    for index in np.flatnonzero(beyond):
+        values = [column[index].as_py() for column in cells]
+        while len(values) > len(names) and values[-1] is None:
+            values.pop()
+        text = ",".join(value or "" for value in values)
+        record, line = int(record_numbers[index]), int(line_numbers[index])
+        malformed.append(wrong_field_count(where, record, line, len(values), len(names), text))
+    good = pa.array(np.flatnonzero(nonblank & ~beyond))
+    by_name = dict(zip(names, cells, strict=False))
+    arrays = [
+        pa.array(record_numbers, pa.int32()).take(good),
+        pa.array(line_numbers, pa.int32()).take(good),
+        *(
+            by_name[name].take(good) if name in by_name else pa.nulls(len(good), pa.string())
+            for name in contract.column_names
+        ),
+    ]
+    rejection = None
+    if not len(good) and not malformed:
+        rejection = FileRejected("HEADER_ONLY", f"{where}: the sheet has a header but no data rows")
+    return ParsedTable(
+        table=contract.table,
+        sheet_name=sheet,
+        rows=pa.Table.from_arrays(arrays, schema=rows_schema(contract)),
+        malformed=malformed,
+        rejection=rejection,
+    )
 
 
 def _rejected_sheet(table: str, sheet: str, rejection: FileRejected) -> ParsedTable:
