@@ -23,12 +23,14 @@ import pytest
 
 from extracts.contract import load_contracts
 from orchestration.checks.gx_suites import (
+    PSEUDONYM_REGEX,
     ExpectationSpec,
     TableValidation,
     build_suite,
     run_suite,
     suite_specs,
     validate_period,
+    with_categorical_text,
     with_vectorised_dtypes,
 )
 from orchestration.ingest.schema import ensure_ingestion_schema, raw_column_name
@@ -323,6 +325,45 @@ def test_frames_take_gx_vectorised_dtypes_without_changing_a_verdict() -> None:
     for validated in (frame, typed):
         result = run_suite(suite, validated, "dtype_test", OCT)
         assert [item.result["unexpected_count"] for item in result.results] == [1, 1, 1]
+
+
+def test_conditional_suite_gives_the_same_results_on_categorical_text() -> None:
+    """Text columns as categoricals (for suites with row conditions) change no verdict, count or sample value."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "instrument": pd.array(["ons4", "ons4", "swemwbs", None, "ons4"], dtype="str"),
+            "timepoint": pd.array(["baseline", "later", "baseline", "baseline", None], dtype="str"),
+            "person_id": pd.array(["a" * 64, "bad", "b" * 64, "c" * 64, "d" * 64], dtype="str"),
+            "item_1": [3, 11, 20, 5, None],
+        }
+    )
+    categorical = with_categorical_text(frame)
+    assert [str(dtype) for dtype in categorical.dtypes] == ["category", "category", "category", "float64"]
+    ons4 = ("eq", "instrument", "ons4")
+    suite = build_suite(
+        "categorical_test",
+        [
+            ExpectationSpec("ExpectColumnValuesToBeBetween", {"column": "item_1", "max_value": 10}, "score", "i", ons4),
+            ExpectationSpec(
+                "ExpectColumnValuesToBeInSet", {"column": "timepoint", "value_set": ["baseline"]}, "code", "t", ons4
+            ),
+            ExpectationSpec("ExpectColumnValuesToNotBeNull", {"column": "timepoint"}, "completeness", "n", ons4),
+            ExpectationSpec(
+                "ExpectColumnValuesToMatchRegex", {"column": "person_id", "regex": PSEUDONYM_REGEX}, "pseudonym", "p"
+            ),
+            ExpectationSpec(
+                "ExpectColumnValuesToBeInSet", {"column": "instrument", "value_set": ["ons4"]}, "code", "s"
+            ),
+        ],
+    )
+    results = [
+        [(item.success, item.result) for item in run_suite(suite, validated, "categorical_test", OCT).results]
+        for validated in (frame, categorical)
+    ]
+    assert results[0] == results[1]
+    assert [result["unexpected_count"] for _, result in results[0]] == [1, 1, 1, 1, 1]
 
 
 def test_volume_fails_against_previous_months_and_is_skipped_without_three(validations: dict) -> None:

@@ -536,6 +536,21 @@ def with_vectorised_dtypes(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**changed) if changed else frame
 
 
+def with_categorical_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with its text columns as pandas categoricals, for a suite with conditional expectations.
+
+    GX 1.24 answers each metric of a conditional expectation with `DataFrame.query` on the whole frame, which
+    copies every column; a categorical column copies integer codes instead of strings. Verdicts and sample
+    values are unchanged. Worth its conversion only where there are many conditions: a national month of
+    outcome_measures (31 conditional expectations) validates in 2.4 s instead of 3.1 s, while for a suite
+    without conditions converting costs about what it saves.
+    """
+    import pandas as pd
+
+    text = [name for name, dtype in frame.dtypes.items() if pd.api.types.is_string_dtype(dtype)]
+    return frame.assign(**{str(name): frame[name].astype("category") for name in text}) if text else frame
+
+
 def validate_period(
     con: duckdb.DuckDBPyConnection, table: str, period_start: date, run_id: str | None = None
 ) -> TableValidation:
@@ -563,7 +578,10 @@ def validate_period(
         )
         return TableValidation(table, period_start, run_id, validated_at, True, 0, 0, 0, [outcome], note)
 
-    suite = build_suite(table, suite_specs(contract, period_start))
+    specs = suite_specs(contract, period_start)
+    if any(spec.condition for spec in specs):
+        frame = with_categorical_text(frame)
+    suite = build_suite(table, specs)
     result = run_suite(suite, frame, table, period_start)
     identifiers = {raw_column_name(c) for c in contract.columns if c.type == "nhs_number"}
     mask_unexpected_values(result, identifiers)
