@@ -27,6 +27,8 @@ from orchestration.checks.gx_suites import (
     ExpectationSpec,
     TableValidation,
     build_suite,
+    current_rows,
+    current_rows_sql,
     run_suite,
     suite_specs,
     validate_period,
@@ -325,6 +327,30 @@ def test_frames_take_gx_vectorised_dtypes_without_changing_a_verdict() -> None:
     for validated in (frame, typed):
         result = run_suite(suite, validated, "dtype_test", OCT)
         assert [item.result["unexpected_count"] for item in result.results] == [1, 1, 1]
+
+
+def test_current_rows_through_arrow_equal_duckdb_own_pandas_frame(tmp_path: Path) -> None:
+    """The Arrow fetch gives exactly the frame DuckDB's `fetchdf` gives (after the dtype widening): dates,
+    integers with and without nulls, decimals as DuckDB's doubles and text; a month with no rows is empty."""
+    import pandas as pd
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    for schema in ("meta", "raw", "quarantine"):
+        con.execute(f"CREATE SCHEMA {schema}")
+    ensure_ingestion_schema(con)
+    warehouse = Warehouse(con)
+    for table in ("provider_costs", "outcome_measures"):
+        rows = [good_row(table, OCT, i, "NLW01") for i in range(3)]
+        if table == "provider_costs":
+            for i, row in enumerate(rows):
+                row["amount_gbp"] = [0.1, 1234.57, 99999.99][i]
+        else:
+            rows[1] |= items([3, None, 4])
+        warehouse.file(table, "NLW01", OCT, rows)
+        expected = with_vectorised_dtypes(con.execute(current_rows_sql(table), [table, OCT]).fetchdf())
+        pd.testing.assert_frame_equal(current_rows(con, table, OCT), expected, check_exact=True)
+        empty = current_rows(con, table, SEP)  # validate_period stops at an empty frame, whatever its dtypes
+        assert empty.empty and list(empty.columns) == list(expected.columns)
 
 
 def test_conditional_suite_gives_the_same_results_on_categorical_text() -> None:
