@@ -238,7 +238,8 @@ class Ingestor:
     ) -> list[FileOutcome]:
         """Read files in order and commit them chunk by chunk. A chunk's SQL runs on a second thread while the
         next chunk is read: DuckDB releases the GIL, so parsing (Python, one core) and loading (DuckDB) overlap.
-        Chunks still commit one at a time and in order, and only the commit thread touches the connection."""
+        Chunks still commit one at a time and in order, so the connection is used by one thread at a time (the
+        commit thread, then this one for the last chunk); `on_file` is called from whichever committed the file."""
         outcomes: list[FileOutcome] = []
         pending: list[tuple[Path, list[Unit]]] = []
         rows = 0
