@@ -196,55 +196,38 @@ def _map_header(header: list[str], contract: Contract, where: str) -> list[str]:
     return names
 
 
-class _CsvTable:
-    """Collects a CSV's records column by column, so a large file never becomes a list of dicts."""
-
-    def __init__(self, contract: Contract, names: list[str], where: str) -> None:
-        self.contract = contract
-        self.names = names
-        self.where = where
-        self.record_numbers: list[int] = []
-        self.line_numbers: list[int] = []
-        self.malformed: list[Malformed] = []
-        self.columns: dict[str, list[str | None]] = {c: [] for c in contract.column_names}
-        self._positions = [(name, self.columns[name]) for name in names]
-        self._absent = [self.columns[c] for c in contract.column_names if c not in names]
-
-    @property
-    def rows_received(self) -> int:
-        return len(self.record_numbers) + len(self.malformed)
-
-    def finish(self, converted_from: str | None = None) -> ParsedTable:
-        arrays = [pa.array(self.record_numbers, pa.int32()), pa.array(self.line_numbers, pa.int32())]
-        arrays += [pa.array(self.columns[name], pa.string()) for name in self.contract.column_names]
-        return ParsedTable(
-            table=self.contract.table,
-            sheet_name=None,
-            rows=pa.Table.from_arrays(arrays, schema=rows_schema(self.contract)),
-            malformed=self.malformed,
-            converted_from=converted_from,
-        )
-
-    def add_text_records(self, records: list[tuple[int, int, list[str]]]) -> None:
-        """CSV records, already text: transposed to columns at C speed; trimming happens in SQL."""
-        width = len(self.names)
-        good = [record for record in records if len(record[2]) == width]
-        for record_number, line_number, fields in records:
-            if len(fields) != width:
-                self._malformed(record_number, line_number, len(fields), ",".join(fields))
-        self.record_numbers.extend(r[0] for r in good)
-        self.line_numbers.extend(r[1] for r in good)
-        transposed = list(zip(*(r[2] for r in good), strict=True)) if good else [() for _ in self.names]
-        for (_, column), values in zip(self._positions, transposed, strict=True):
-            column.extend(values)
-        for column in self._absent:
-            column.extend([None] * len(good))
-
-    def _malformed(self, record_number: int, line_number: int, count: int, text: str) -> None:
-        self.malformed.append(wrong_field_count(self.where, record_number, line_number, count, len(self.names), text))
+def _csv_table(
+    contract: Contract,
+    names: list[str],
+    where: str,
+    records: list[tuple[int, int, list[str]]],
+    converted_from: str | None,
+) -> ParsedTable:
+    """A CSV's records below the header as columns, transposed at C speed (trimming happens in SQL); a record
+    with another field count than the header's is malformed."""
+    width = len(names)
+    good = [record for record in records if len(record[2]) == width]
+    malformed = [
+        _wrong_field_count(where, record_number, line_number, len(fields), width, ",".join(fields))
+        for record_number, line_number, fields in records
+        if len(fields) != width
+    ]
+    by_name = dict(zip(names, zip(*(fields for _, _, fields in good), strict=True), strict=True)) if good else {}
+    arrays = [pa.array([r[0] for r in good], pa.int32()), pa.array([r[1] for r in good], pa.int32())]
+    arrays += [
+        pa.array(by_name[name], pa.string()) if name in by_name else pa.nulls(len(good), pa.string())
+        for name in contract.column_names
+    ]
+    return ParsedTable(
+        table=contract.table,
+        sheet_name=None,
+        rows=pa.Table.from_arrays(arrays, schema=rows_schema(contract)),
+        malformed=malformed,
+        converted_from=converted_from,
+    )
 
 
-def wrong_field_count(
+def _wrong_field_count(
     where: str, record_number: int, line_number: int, count: int, expected: int, text: str
 ) -> Malformed:
     """A record whose fields cannot be matched to the header's columns (CSV field count; XLSX cells beyond)."""
@@ -278,14 +261,13 @@ def read_csv(data: bytes, submitted: SubmittedName, file_name: str) -> ParsedTab
         raise FileRejected("NO_HEADER", f"{file_name}: the file has no header row (only blank lines)")
     _, _, header = records[0]
     names = _map_header(header, contract, file_name)
-    builder = _CsvTable(contract, names, file_name)
-    builder.add_text_records(records[1:])
-    if builder.rows_received == 0:
+    table = _csv_table(contract, names, file_name, records[1:], converted_from)
+    if table.rows_received == 0:
         raise FileRejected(
             "HEADER_ONLY",
             f"{file_name}: the file has a header but no data rows; send a file only when there are rows for the month",
         )
-    return builder.finish(converted_from)
+    return table
 
 
 def _sheet_plan(submitted: SubmittedName, sheet_names: list[str], file_name: str) -> list[tuple[str, str]]:
@@ -400,7 +382,7 @@ def _sheet_table(
             values.pop()
         text = ",".join(value or "" for value in values)
         record, line = int(record_numbers[index]), int(line_numbers[index])
-        malformed.append(wrong_field_count(where, record, line, len(values), len(names), text))
+        malformed.append(_wrong_field_count(where, record, line, len(values), len(names), text))
     good = pa.array(np.flatnonzero(nonblank & ~beyond))
     by_name = dict(zip(names, cells, strict=False))
     arrays = [
