@@ -65,6 +65,15 @@ def rows_schema(contract: Contract) -> pa.Schema:
     )
 
 
+def rows_table(
+    contract: Contract, record_numbers: pa.Array, line_numbers: pa.Array, columns: dict[str, pa.Array]
+) -> pa.Table:
+    """`ParsedTable.rows` from the columns a file had: the contract's columns in order, absent ones null."""
+    absent = pa.nulls(len(record_numbers), pa.string())
+    arrays = [record_numbers, line_numbers, *(columns.get(name, absent) for name in contract.column_names)]
+    return pa.Table.from_arrays(arrays, schema=rows_schema(contract))
+
+
 def decode_text(data: bytes, file_name: str) -> tuple[str, str | None]:
     """UTF-8 text of a CSV, and the encoding it was converted from (None when it was UTF-8)."""
     if not data:
@@ -212,16 +221,16 @@ def _csv_table(
         for record_number, line_number, fields in records
         if len(fields) != width
     ]
-    by_name = dict(zip(names, zip(*(fields for _, _, fields in good), strict=True), strict=True)) if good else {}
-    arrays = [pa.array([r[0] for r in good], pa.int32()), pa.array([r[1] for r in good], pa.int32())]
-    arrays += [
-        pa.array(by_name[name], pa.string()) if name in by_name else pa.nulls(len(good), pa.string())
-        for name in contract.column_names
-    ]
+    transposed = zip(*(fields for _, _, fields in good), strict=True) if good else [() for _ in names]
     return ParsedTable(
         table=contract.table,
         sheet_name=None,
-        rows=pa.Table.from_arrays(arrays, schema=rows_schema(contract)),
+        rows=rows_table(
+            contract,
+            pa.array([r[0] for r in good], pa.int32()),
+            pa.array([r[1] for r in good], pa.int32()),
+            {name: pa.array(values, pa.string()) for name, values in zip(names, transposed, strict=True)},
+        ),
         malformed=malformed,
         converted_from=converted_from,
     )
@@ -384,22 +393,19 @@ def _sheet_table(
         record, line = int(record_numbers[index]), int(line_numbers[index])
         malformed.append(_wrong_field_count(where, record, line, len(values), len(names), text))
     good = pa.array(np.flatnonzero(nonblank & ~beyond))
-    by_name = dict(zip(names, cells, strict=False))
-    arrays = [
+    rows = rows_table(
+        contract,
         pa.array(record_numbers, pa.int32()).take(good),
         pa.array(line_numbers, pa.int32()).take(good),
-        *(
-            by_name[name].take(good) if name in by_name else pa.nulls(len(good), pa.string())
-            for name in contract.column_names
-        ),
-    ]
+        {name: column.take(good) for name, column in zip(names, cells, strict=False)},  # cells beyond: malformed
+    )
     rejection = None
-    if not len(good) and not malformed:
+    if not rows.num_rows and not malformed:
         rejection = FileRejected("HEADER_ONLY", f"{where}: the sheet has a header but no data rows")
     return ParsedTable(
         table=contract.table,
         sheet_name=sheet,
-        rows=pa.Table.from_arrays(arrays, schema=rows_schema(contract)),
+        rows=rows,
         malformed=malformed,
         rejection=rejection,
     )
